@@ -1,0 +1,44 @@
+// Streaming content hashes (OpenSSL EVP): sha256 for LFS/Xet files and the
+// git blob sha1 ("blob <len>\0" + bytes) for regular files, the two content
+// ids the Hub exposes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace hfm {
+
+enum class HashKind { kSha256, kGitSha1 };
+
+class ContentHasher {
+ public:
+  // For kGitSha1 the total size must be known up front (it is in the header).
+  ContentHasher(HashKind kind, uint64_t total_size);
+  ~ContentHasher();
+  ContentHasher(ContentHasher&&) noexcept;
+  ContentHasher& operator=(ContentHasher&&) noexcept;
+  ContentHasher(const ContentHasher&) = delete;
+  ContentHasher& operator=(const ContentHasher&) = delete;
+
+  void update(std::span<const std::byte> data);
+  void update(std::string_view data);
+  // Lowercase hex digest; the hasher is spent afterwards.
+  std::string finish_hex();
+  HashKind kind() const { return kind_; }
+
+ private:
+  struct Ctx;
+  HashKind kind_;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+std::string to_hex(std::span<const unsigned char> bytes);
+std::string sha256_hex(std::string_view data);
+std::string git_blob_sha1_hex(std::string_view data);
+// True for exactly 40 (sha1) or 64 (sha256) lowercase hex characters.
+bool is_hex_id(std::string_view s, size_t length);
+
+}  // namespace hfm
