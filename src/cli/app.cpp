@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -284,6 +286,23 @@ std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, con
   return {out, std::nullopt};
 }
 
+struct ManifestSummary {
+  std::string layout;
+  std::string repo_id;
+  std::string repo_type;
+};
+
+std::optional<ManifestSummary> read_manifest_summary(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / ".hfmirror" / "manifest.json");
+  if (!in) return std::nullopt;
+  try {
+    const auto j = nlohmann::json::parse(in);
+    return ManifestSummary{j.value("layout", "plain"), j.value("repo_id", ""), j.value("repo_type", "model")};
+  } catch (const std::exception&) {
+    return std::nullopt;  // verify reports the broken manifest itself
+  }
+}
+
 int report_error(const CommonOptions& c, const Error& e) {
   if (!c.quiet || !c.json) std::fprintf(stderr, "error: %s\n", e.describe().c_str());
   return static_cast<int>(exit_code_for(e.code));
@@ -399,10 +418,25 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
 int cmd_verify(const CommonOptions& common, const VerifyOptions& o) {
   install_signal_handlers();
   std::string repo_type = o.repo_type;
-  if (o.layout == "hf-cache" && o.repo_id.empty()) {
-    return report_error(common, make_error(ErrorCode::kUsage, "verify --layout hf-cache needs --repo REPO_ID"));
+  std::string layout = o.layout;
+  std::string repo_id = o.repo_id;
+  std::string root = o.dest;
+  // A folder holding .hfmirror/ is one mirror: its manifest says which layout
+  // and repo (for hf-cache, DEST is the models--org--name folder itself).
+  if (auto self = read_manifest_summary(o.dest)) {
+    layout = self->layout;
+    if (layout == "hf-cache") {
+      repo_id = self->repo_id;
+      repo_type = self->repo_type;
+      root = std::filesystem::path(o.dest).lexically_normal().parent_path().string();
+      if (root.empty()) root = ".";
+    }
+  } else if (layout == "hf-cache" && repo_id.empty()) {
+    return report_error(common, make_error(ErrorCode::kUsage,
+                                           "verify --layout hf-cache needs --repo REPO_ID, or DEST as the "
+                                           "cache's models--org--name folder"));
   }
-  auto dest = open_destination(o.dest, o.layout, repo_type, o.repo_id, false);
+  auto dest = open_destination(root, layout, repo_type, repo_id, false);
   if (!dest) return report_error(common, dest.error());
   pipeline::Progress progress;
   pipeline::VerifySettings vs;

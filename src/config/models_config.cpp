@@ -44,7 +44,7 @@ constexpr std::array<FieldSpec, 4> kGlobalFields = {{
 
 // A set field: its value(s), where it was written, and in which block.
 struct FieldValue {
-  std::vector<std::string> values;  // exactly one for kString fields
+  std::vector<std::string> values;  // exactly one for kString fields; any number for lists
   YAML::Mark mark;
   std::string origin;  // "entry 2 \"llama\"", "defaults", "global"
 
@@ -183,8 +183,8 @@ Result<Fields> Parser::read_fields(const YAML::Node& map, std::string_view conte
     if (spec->kind == FieldKind::kStringList && node.IsSequence()) {
       for (size_t i = 0; i < node.size(); ++i) {
         const std::string element = fmt::format("{}[{}]", key, i);
-        HFM_ASSIGN_OR_RETURN(const std::optional<std::string> s, read_string(node[i], mark, context, element));
-        if (!s) return fail(mark, context, fmt::format("field \"{}\": must not be empty", element));
+        HFM_ASSIGN_OR_RETURN(const std::optional<std::string> s, read_string(node[i], node[i].Mark(), context, element));
+        if (!s) return fail(node[i].Mark(), context, fmt::format("field \"{}\": must not be empty", element));
         value.values.push_back(*s);
       }
     } else if (spec->kind == FieldKind::kStringList && !node.IsNull() && !non_string_kind(node).empty()) {
@@ -195,7 +195,8 @@ Result<Fields> Parser::read_fields(const YAML::Node& map, std::string_view conte
       HFM_ASSIGN_OR_RETURN(std::optional<std::string> s, read_string(node, mark, context, key));
       if (s) value.values.push_back(std::move(*s));
     }
-    if (!value.values.empty()) fields.emplace(key, std::move(value));
+    // An explicit empty list ("exclude: []") is set: it overrides the defaults.
+    if (!value.values.empty() || node.IsSequence()) fields.emplace(key, std::move(value));
   }
   return fields;
 }

@@ -245,7 +245,9 @@ void Client::cancel_all_on_io() {
 
 void Client::start_attempt_on_io(std::unique_ptr<Transfer> t) {
   t->release_handle();
+  const int attempts = t->response.attempts;  // survives the reset below
   t->response = Response{};
+  t->response.attempts = attempts;
   t->response.url = t->request.url;
   t->headers_delivered = false;
   t->deliver_to_sink = false;

@@ -65,7 +65,7 @@ Result<Url> parse_url(std::string_view text) {
   url.host = lower(host);
   std::string path(tail);
   if (const size_t hash = path.find('#'); hash != std::string::npos) path.resize(hash);
-  if (path.empty() || path.front() == '?') path.insert(0, "/");
+  if (path.empty() || path.front() == '?') path = std::string("/").append(path);
   url.path_and_query = std::move(path);
   return url;
 }

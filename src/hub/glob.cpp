@@ -77,10 +77,11 @@ struct Token {
   }
 };
 
-// Builds the set for "[stuff]" the way CPython 3.11 fnmatch.translate does,
-// including its corner cases: a '-' first or last is literal, hyphens split
-// the text into chunks joined by ranges, and reversed ranges ("z-a") are
-// dropped together with their end points.
+// Builds the set for "[stuff]" exactly as CPython 3.11 does: fnmatch.translate
+// turns it into a regex class body (hyphens split the text into chunks joined
+// by ranges, reversed ranges are dropped with their end points, other special
+// characters are escaped), and the regex engine then reads that body. Both
+// steps are reproduced, because their corner cases interact ("[--*!-!]").
 Token make_set(const CodePoints& stuff) {
   std::vector<CodePoints> chunks;
   if (stuff.find(U'-') == CodePoints::npos) {
@@ -106,25 +107,35 @@ Token make_set(const CodePoints& stuff) {
       }
     }
   }
+  // The regex class body: chunk characters escaped, chunks joined by a bare '-'.
+  CodePoints body;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (i > 0) body += U'-';
+    for (char32_t c : chunks[i]) {
+      if (c == U'\\' || c == U'-' || c == U'&' || c == U'~' || c == U'|') body += U'\\';
+      body += c;
+    }
+  }
 
   Token token = Token::of(Token::kSet);
-  if (chunks.size() == 1 && chunks[0].empty()) return token;  // "(?!)": matches nothing
-  if (chunks.size() == 1 && chunks[0] == U"!") {              // negated empty set: any character
-    token.kind = Token::kAny;
-    return token;
-  }
-  if (chunks[0].front() == U'!') {
-    token.negated = true;
-    chunks[0].erase(0, 1);
-  }
-  // Within a chunk every character is literal; consecutive chunks are joined
-  // by a range from the last character of one to the first of the next.
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    const CodePoints& chunk = chunks[i];
-    const size_t begin = i > 0 ? 1 : 0;
-    const size_t end = i + 1 < chunks.size() ? chunk.size() - 1 : chunk.size();
-    for (size_t j = begin; j < end; ++j) token.ranges.emplace_back(chunk[j], chunk[j]);
-    if (i + 1 < chunks.size()) token.ranges.emplace_back(chunk.back(), chunks[i + 1].front());
+  if (body.empty()) return token;  // "(?!)": matches nothing
+  if (body == U"!") return Token::of(Token::kAny);  // negated empty set
+  size_t i = 0;
+  if (body[0] == U'!') token.negated = true, i = 1;
+  // The regex engine's reading: an escaped character is literal, "x-y" is a
+  // range, and a '-' first or last is literal.
+  auto next_char = [&body, &i] {
+    if (body[i] == U'\\') ++i;
+    return body[i++];
+  };
+  while (i < body.size()) {
+    const char32_t lo = next_char();
+    if (i + 1 < body.size() && body[i] == U'-') {
+      ++i;
+      token.ranges.emplace_back(lo, next_char());
+    } else {
+      token.ranges.emplace_back(lo, lo);
+    }
   }
   return token;
 }

@@ -393,7 +393,7 @@ class Commit:
                     out.append((child.entry(), child))
 
         walk(node, path + "/" if path else "")
-        for e in self.extras:  # hostile entries, appended as the brief says
+        for e in self.extras:  # spec extra_tree_entries (hostile paths) go at the end
             epath = e.path if isinstance(e, FileEntry) else str(e.get("path", ""))
             if not path or epath.startswith(path + "/"):
                 out.append((e.entry() if isinstance(e, FileEntry) else dict(e), e))
@@ -1230,7 +1230,7 @@ class HubHandler(BaseHandler):
         msg = f"Invalid rev id: {rev}"
         self.send_json(404, {"error": msg}, [("X-Error-Code", "RevisionNotFound"), ("X-Error-Message", msg)])
 
-    def check_access(self, repo, rtype, repo_id, content, api):
+    def check_access(self, repo, content, api):
         """Hub auth rules (hub-protocol.md §4.1, §5). Sends the error and returns False."""
         w = self.state.world
         if self.token_invalid:
@@ -1356,7 +1356,7 @@ class HubHandler(BaseHandler):
         rest = segs[n:]
         op = rest[0] if rest else None
         content = op == "xet-read-token"
-        if not self.check_access(repo, rtype, rid, content=content, api=True):
+        if not self.check_access(repo, content=content, api=True):
             return
         if op is None or op == "":
             return self.api_info(repo, repo.default_branch)
@@ -1569,7 +1569,7 @@ class HubHandler(BaseHandler):
             rest = segs[n + 1:]
         if repo is not None and rid != repo.id:
             return self.redirect_to_canonical(head, repo, n, segs)
-        if not self.check_access(repo, rtype, rid, content=True, api=cache):
+        if not self.check_access(repo, content=True, api=cache):
             return
         rev, path_segs = self.split_rev(rest)
         c = self.commit_or_fail(repo, rev)
