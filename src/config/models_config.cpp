@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -73,7 +74,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-// "(did you mean "modelId"?)" for a near miss, else the list of known names.
+// "did you mean "modelId"?" for a near miss, else the list of known names.
 template <typename Names>
 std::string unknown_field_hint(std::string_view key, const Names& known) {
   auto squash = [](std::string_view s) {
@@ -260,7 +261,8 @@ Result<ModelEntry> Parser::make_entry(const YAML::Node& node, size_t number, con
                 fmt::format("expected a mapping with at least \"name\" and \"modelId\", got {}",
                             node.IsScalar() ? "a scalar" : non_string_kind(node)));
   }
-  if (const YAML::Node name = node["name"]; name && name.IsScalar() && !name.Scalar().empty()) {
+  // Messages name the entry by its name too, once that name is known to be fit to print.
+  if (const YAML::Node name = node["name"]; name && name.IsScalar() && valid_name(name.Scalar())) {
     context += fmt::format(" \"{}\"", name.Scalar());
   }
   HFM_ASSIGN_OR_RETURN(const Fields own, read_fields(node, context, kEntryFields, false));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 
 namespace hfm::log {
@@ -39,9 +40,14 @@ bool parse_level(std::string_view t, Level* out) {
 void write(Level l, std::string_view line) {
   const auto now = std::chrono::system_clock::now();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
   std::lock_guard<std::mutex> lock(g_mu);
-  std::fprintf(stderr, "%lld.%03lld %s %.*s\n", static_cast<long long>(ms / 1000),
-               static_cast<long long>(ms % 1000), name(l), static_cast<int>(line.size()), line.data());
+  std::fprintf(stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(ms % 1000), name(l),
+               static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace hfm::log

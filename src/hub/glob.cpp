@@ -9,7 +9,7 @@ namespace {
 using CodePoints = std::u32string;
 
 // Decodes UTF-8 leniently: a byte that does not start a valid sequence stands
-// for itself as U+DC80+byte (Python's surrogateescape), so invalid bytes in a
+// for itself as U+DC00+byte (Python's surrogateescape), so invalid bytes in a
 // pattern still match the same bytes in a name.
 CodePoints decode_utf8(std::string_view text) {
   CodePoints out;
@@ -169,7 +169,7 @@ std::vector<Token> compile(const CodePoints& pattern) {
 }
 
 // Wildcard matching where every token but '*' consumes exactly one character,
-// so backtracking to the most recent '*' is enough (linear-ish, no recursion).
+// so backtracking to the most recent '*' is enough: O(pattern x name) at worst, no recursion.
 bool match_tokens(const std::vector<Token>& tokens, const CodePoints& name) {
   size_t t = 0;
   size_t s = 0;

@@ -68,6 +68,14 @@ Error HubClient::hub_error(const http::Response& r, const std::string& what) con
                        header("x-request-id"), what);
 }
 
+// Hands the result over and drops the callback, which may hold the state
+// itself (a reference cycle otherwise).
+void HubClient::finish_redirects(RedirectState& state, Result<http::Response> result) {
+  auto done = std::move(state.done);
+  state.done = nullptr;
+  done(std::move(result));
+}
+
 void HubClient::send_following(std::shared_ptr<RedirectState> state) {
   http::Request attempt = state->request;
   attempt.url = state->url.str();
@@ -79,28 +87,28 @@ void HubClient::send_following(std::shared_ptr<RedirectState> state) {
   }
   http_.submit(std::move(attempt), [this, state](Result<http::Response> result) {
     if (!result) {
-      state->done(std::move(result));
+      finish_redirects(*state, std::move(result));
       return;
     }
     http::Response& r = *result;
     const auto location = r.headers.get("location");
     if (!is_redirect(r.status) || !location) {
-      state->done(std::move(result));
+      finish_redirects(*state, std::move(result));
       return;
     }
     auto next = http::resolve_location(state->url, *location);
     if (!next) {
-      state->done(unexpected(ErrorCode::kProtocol, fmt::format("bad redirect Location from {}",
+      finish_redirects(*state, unexpected(ErrorCode::kProtocol, fmt::format("bad redirect Location from {}",
                                                                 redact_url(state->url.str()))));
       return;
     }
     const bool same = http::same_origin(*next, endpoint_);
     if (!same && !state->follow_cross_origin) {
-      state->done(std::move(result));  // caller reads Location
+      finish_redirects(*state, std::move(result));  // caller reads Location
       return;
     }
     if (++state->hops > kMaxRedirects) {
-      state->done(unexpected(ErrorCode::kProtocol, fmt::format("too many redirects from {}",
+      finish_redirects(*state, unexpected(ErrorCode::kProtocol, fmt::format("too many redirects from {}",
                                                                 redact_url(state->request.url))));
       return;
     }

@@ -75,6 +75,7 @@ class HubClient {
  private:
   struct RedirectState;
   void send_following(std::shared_ptr<RedirectState> state);
+  static void finish_redirects(RedirectState& state, Result<http::Response> result);
   http::Request api_request(const std::string& path_and_query) const;
 
   http::Client& http_;

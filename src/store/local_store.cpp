@@ -266,23 +266,29 @@ LocalStore::LocalStore(fs::path root, LocalLayout layout, fs::path repo_dir, boo
 Result<std::unique_ptr<LocalStore>> LocalStore::open(const fs::path& root, LocalLayout layout,
                                                      const std::string& repo_type, const std::string& repo_id,
                                                      bool durable_writes) {
+  // Nothing is created here: a dry run or a verify must leave no trace.
   std::error_code ec;
-  fs::create_directories(root, ec);
-  if (ec) return io_error("cannot create destination", root, ec.value());
-  const fs::path abs_root = fs::absolute(root, ec);
+  if (fs::exists(root, ec) && !fs::is_directory(root, ec)) {
+    return unexpected(ErrorCode::kUsage, fmt::format("destination {} exists and is not a folder", root.string()));
+  }
+  const fs::path abs_root = fs::absolute(root, ec).lexically_normal();
   fs::path repo_dir = abs_root;
   if (layout == LocalLayout::kHfCache) repo_dir = abs_root / hf_cache_repo_folder(repo_type, repo_id);
-  std::unique_ptr<LocalStore> store(new LocalStore(abs_root, layout, repo_dir, durable_writes));
-  fs::create_directories(store->state_dir_ / "partial", ec);
-  if (ec) return io_error("cannot create state folder", store->state_dir_, ec.value());
-  if (layout == LocalLayout::kHfCache) {
+  return std::unique_ptr<LocalStore>(new LocalStore(abs_root, layout, repo_dir, durable_writes));
+}
+
+Status LocalStore::prepare() {
+  std::error_code ec;
+  fs::create_directories(state_dir_ / "partial", ec);
+  if (ec) return io_error("cannot create", state_dir_ / "partial", ec.value());
+  if (layout_ == LocalLayout::kHfCache) {
     // Cache-directory tagging standard, as huggingface_hub writes it.
-    const fs::path tag = abs_root / "CACHEDIR.TAG";
+    const fs::path tag = root_ / "CACHEDIR.TAG";
     if (!fs::exists(tag)) {
       HFM_TRY(write_file_atomic(tag, "Signature: 8a477f597d28d172789f06886806bc55\n", false));
     }
   }
-  return store;
+  return {};
 }
 
 std::string LocalStore::describe() const { return repo_dir_.string(); }
@@ -334,6 +340,7 @@ Result<std::vector<ManifestFile>> LocalStore::read_journal() {
 }
 
 Status LocalStore::begin_changes(const SyncContext&) {
+  HFM_TRY(prepare());
   const fs::path m = state_dir_ / "manifest.json";
   if (fs::exists(m)) {
     const fs::path prev = state_dir_ / "previous-manifest.json";

@@ -21,7 +21,7 @@ enum class LocalLayout { kPlain, kHfCache };
 class LocalStore final : public Destination {
  public:
   // For kHfCache, `root` is the cache folder and repo_type/repo_id pick the
-  // repo folder inside it.
+  // repo folder inside it. Creates nothing until begin_changes().
   static Result<std::unique_ptr<LocalStore>> open(const std::filesystem::path& root, LocalLayout layout,
                                                   const std::string& repo_type, const std::string& repo_id,
                                                   bool durable_writes = true);
@@ -49,6 +49,8 @@ class LocalStore final : public Destination {
  private:
   LocalStore(std::filesystem::path root, LocalLayout layout, std::filesystem::path repo_dir, bool durable);
   Status append_journal(const std::string& line);
+  // Creates the destination and state folders (first change of a sync).
+  Status prepare();
 
   std::filesystem::path root_;
   LocalLayout layout_;

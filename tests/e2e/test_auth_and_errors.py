@@ -57,6 +57,30 @@ class TokenTest(EmulatorTestCase):
         self.assertEqual(r.rc, 0, r.describe())
         self.assertMirror(dest, GATED)
 
+    def test_token_sources_and_precedence(self):
+        path_file = self.tmp / "tok"
+        path_file.write_text(f"  {READER}\n")
+        cases = {
+            "HF_TOKEN_PATH": ([], {"HF_TOKEN_PATH": str(path_file)}, 0),
+            "HUGGING_FACE_HUB_TOKEN": ([], {"HUGGING_FACE_HUB_TOKEN": READER}, 0),
+            "--token beats HF_TOKEN": (["--token", READER], {"HF_TOKEN": NOGRANT}, 0),
+            "HF_TOKEN beats the token file": ([], {"HF_TOKEN": NOGRANT, "HF_TOKEN_PATH": str(path_file)}, 3),
+            "HF_HUB_DISABLE_IMPLICIT_TOKEN": ([], {"HF_TOKEN": READER, "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"}, 3),
+        }
+        for name, (extra, env, rc) in cases.items():
+            with self.subTest(name):
+                self.emu.clear_requests()
+                dest = self.tmp / name.replace(" ", "-")
+                self.sync(GATED, dest, *extra, env=env, expect_rc=rc)
+                sent = {e["headers"].get("authorization") for e in self.emu.requests("hub")}
+                if rc == 0:
+                    self.assertMirror(dest, GATED)
+                    self.assertEqual(sent, {f"Bearer {READER}"})
+                elif "IMPLICIT" in name:
+                    self.assertEqual(sent, {None}, "a token was sent although implicit tokens are disabled")
+                else:
+                    self.assertEqual(sent, {f"Bearer {NOGRANT}"})
+
     def test_private_repo(self):
         cases = (("no token", [], None, 3), ("no grant", ["--token", NOGRANT], None, 3),
                  ("--token", ["--token", READER], None, 0), ("HF_TOKEN", [], {"HF_TOKEN": READER}, 0))
@@ -144,6 +168,13 @@ class ThrottlingAndFaultsTest(EmulatorTestCase):
         self.sync(TINY, dest, "--part-size", "4MiB")
         self.assertMirror(dest, TINY)
         self.assertEqual([e.get("fault") for e in self.emu.requests("cdn")].count("cdn_reset"), 1)
+
+    def test_cdn_ignoring_range_is_handled(self):
+        self.emu.set_faults({"cdn_ignore_range": {"count": 2}})
+        dest = self.tmp / "norange"
+        self.sync(TINY, dest, "--part-size", "4MiB", "--parallel", "2")
+        self.assertMirror(dest, TINY)
+        self.assertEqual([e.get("fault") for e in self.emu.requests("cdn")].count("cdn_ignore_range"), 2)
 
     def test_expired_signed_url_is_resolved_again(self):
         self.emu.set_faults({"cdn_expire": {"count": 1}})

@@ -51,7 +51,7 @@ def hfmirror_bin() -> str:
     return str(REPO_ROOT / "build" / "dev" / "hfmirror")
 
 
-def require_binary(testcase_cls=None):
+def require_binary():
     """Raise a clear error (not a skip: STYLE.md says a missing server fails) if the binary is absent."""
     b = hfmirror_bin()
     if not os.access(b, os.X_OK):
@@ -364,11 +364,22 @@ class RunResult:
                 f" stdout:\n{self.stdout[-3000:]}\n stderr:\n{self.stderr[-3000:]}")
 
 
+_home = None
+
+
+def _empty_home():
+    """One empty HF_HOME/HOME per test process (removed at exit): no token file, no cache."""
+    global _home
+    if _home is None or not os.path.isdir(_home):
+        _home = tempfile.mkdtemp(prefix="hfm-e2e-home-")
+        atexit.register(shutil.rmtree, _home, True)
+    return _home
+
+
 def base_env(endpoint=None, home=None, extra=None):
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     if home is None:
-        home = tempfile.mkdtemp(prefix="hfm-e2e-home-")
-        atexit.register(shutil.rmtree, home, True)
+        home = _empty_home()
     env["HF_HOME"] = home            # no token file, no cache of the user's
     env["HOME"] = home
     env["NO_PROXY"] = env["no_proxy"] = "*"
