@@ -64,8 +64,12 @@ http::Request HubClient::api_request(const std::string& path_and_query) const {
 
 Error HubClient::hub_error(const http::Response& r, const std::string& what) const {
   auto header = [&r](std::string_view name) { return r.headers.get(name).value_or(std::string_view{}); };
-  return map_hub_error(r.status, header("x-error-code"), header("x-error-message"), r.body,
-                       header("x-request-id"), what);
+  Error e = map_hub_error(r.status, header("x-error-code"), header("x-error-message"), r.body,
+                          header("x-request-id"), what);
+  if (r.status == 401 && settings_.token && e.remote_code.empty()) {
+    e.message += " A token was sent: check that it is valid and not expired.";
+  }
+  return e;
 }
 
 // Hands the result over and drops the callback, which may hold the state
@@ -135,8 +139,12 @@ Result<RepoInfo> HubClient::repo_info(const RepoRef& repo, const std::string& re
   HFM_ASSIGN_OR_RETURN(std::string sha, parse_revision_sha(r.body));
   RepoInfo info;
   info.commit = std::move(sha);
+  info.canonical_id = repo.id;
   try {
     const auto j = nlohmann::json::parse(r.body);
+    if (j.contains("id") && j["id"].is_string() && validate_repo_id(j["id"].get<std::string>())) {
+      info.canonical_id = j["id"].get<std::string>();
+    }
     if (j.contains("gated") && j["gated"].is_string()) info.gated = j["gated"].get<std::string>();
     if (j.contains("private") && j["private"].is_boolean()) info.is_private = j["private"].get<bool>();
   } catch (const std::exception&) {

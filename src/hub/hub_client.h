@@ -34,6 +34,7 @@ struct RepoRef {
 };
 
 struct RepoInfo {
+  std::string canonical_id;  // as the Hub spells it (after renames and case fixes)
   std::string commit;  // 40-hex the revision resolved to
   std::string gated;   // "", "auto", "manual"
   bool is_private = false;

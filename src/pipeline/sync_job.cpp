@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "core/hash.h"
@@ -22,6 +23,12 @@ namespace {
 
 std::string repo_type_name(hub::RepoType t) { return t == hub::RepoType::kDataset ? "dataset" : "model"; }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 bool same_patterns(const store::Manifest& m, const SyncRequest& r) {
   return m.include == r.include && m.exclude == r.exclude;
 }
@@ -32,18 +39,14 @@ Result<SyncPlan> SyncJob::plan(const SyncRequest& request) {
   SyncPlan plan;
   progress_.set_phase("resolving revision");
   HFM_ASSIGN_OR_RETURN(manifest_, dest_.read_manifest());
-  if (manifest_ && (manifest_->repo_id != request.repo.id ||
-                    manifest_->repo_type != repo_type_name(request.repo.type))) {
-    return unexpected(ErrorCode::kUsage,
-                      fmt::format("{} already holds a mirror of {} {}; refusing to mix in {}", dest_.describe(),
-                                  manifest_->repo_type, manifest_->repo_id, request.repo.display()));
-  }
+  plan.repo_id = request.repo.id;
 
   // Pinned: the revision becomes one commit, used for every request after.
   if (is_hex_id(request.revision, 40)) {
     plan.commit = request.revision;
   } else {
     HFM_ASSIGN_OR_RETURN(hub::RepoInfo info, hub_.repo_info(request.repo, request.revision));
+    plan.repo_id = info.canonical_id;
     if (!info.gated.empty() && !hub_.settings().token) {
       return unexpected(ErrorCode::kGated,
                         fmt::format("{} is gated: accept its conditions on the Hub, then pass a token "
@@ -52,7 +55,15 @@ Result<SyncPlan> SyncJob::plan(const SyncRequest& request) {
     }
     plan.commit = info.commit;
   }
-  log::info("sync.resolved repo={} revision={} commit={}", request.repo.id, request.revision, plan.commit);
+  log::info("sync.resolved repo={} revision={} commit={}", plan.repo_id, request.revision, plan.commit);
+  // One destination, one repo: the id as typed or as the Hub spells it now
+  // (case fixes and renames are the same repo).
+  if (manifest_ && ((!iequals(manifest_->repo_id, request.repo.id) && !iequals(manifest_->repo_id, plan.repo_id)) ||
+                    manifest_->repo_type != repo_type_name(request.repo.type))) {
+    return unexpected(ErrorCode::kUsage,
+                      fmt::format("{} already holds a mirror of {} {}; refusing to mix in {}", dest_.describe(),
+                                  manifest_->repo_type, manifest_->repo_id, request.repo.display()));
+  }
 
   // Unchanged commit and selection: check presence cheaply and stop there.
   if (manifest_ && manifest_->commit == plan.commit && same_patterns(*manifest_, request)) {
@@ -189,7 +200,7 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
   if (auto st = dest_.finish(ctx, specs); !st) return finish(st);
 
   store::Manifest m;
-  m.repo_id = request.repo.id;
+  m.repo_id = plan.repo_id;
   m.repo_type = ctx.repo_type;
   m.revision = request.revision;
   m.commit = plan.commit;

@@ -35,6 +35,7 @@ struct PlannedFile {
 };
 
 struct SyncPlan {
+  std::string repo_id;  // as the Hub spells it
   std::string commit;
   bool up_to_date = false;  // manifest already at this commit, every file present
   std::vector<PlannedFile> files;  // the selection, sorted by path

@@ -154,7 +154,8 @@ class LocalPartialFile final : public PartialFile {
     ::close(fd_);
     fd_ = -1;
     if (plain_layout_) {
-      HFM_TRY(make_parents_inside(root_, fs::relative(final_path_, root_).string()));
+      // The repo path itself: fs::relative would resolve a planted symlink first.
+      HFM_TRY(make_parents_inside(root_, spec_.path));
       // Refuse to replace a symlink (or anything but a regular file) planted at the target.
       struct stat st {};
       if (::lstat(final_path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -457,6 +458,8 @@ Status LocalStore::finish(const SyncContext& ctx, const std::vector<FileSpec>& f
 Status LocalStore::write_manifest(const Manifest& manifest) {
   HFM_TRY(write_file_atomic(state_dir_ / "manifest.json", manifest_to_json(manifest), durable_));
   std::error_code ec;
+  // Complete: partial files left by earlier interrupted runs can never be used now.
+  for (const auto& entry : fs::directory_iterator(state_dir_ / "partial", ec)) fs::remove(entry.path(), ec);
   fs::remove(state_dir_ / "journal.jsonl", ec);
   fs::remove(state_dir_ / "previous-manifest.json", ec);
   return {};

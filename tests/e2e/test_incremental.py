@@ -261,12 +261,6 @@ class ResumeTest(EmulatorTestCase):
         self.assertGreaterEqual(len(done), 2)
         self._resume_and_check(dest, done)
 
-    # BUG (hfmirror): partial files of content that the finished run no longer needs stay in
-    # .hfmirror/partial/ forever (here the 20 MB model.safetensors of c1, interrupted, then main
-    # moved to c2, plus the .part files of small files cancelled mid-run). A completed sync should
-    # leave no orphaned partial data (the local counterpart of invariant 6's "no orphaned
-    # multipart uploads"). Fix: after a successful run, delete partial/* not used by this plan.
-    @unittest.expectedFailure
     def test_partials_of_an_abandoned_commit_are_cleaned_up(self):
         dest = self.tmp / "orphan"
         self.addCleanup(self.emu.move_branch, TINY, "c2")
