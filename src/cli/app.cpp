@@ -1,9 +1,9 @@
 #include "cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <cstdio>
@@ -97,7 +97,10 @@ struct SyncTarget {
 };
 
 ProgressMode progress_mode(const CommonOptions& c) {
-  if (c.quiet || c.json) return c.progress == "bar" || c.progress == "lines" ? (c.progress == "bar" ? ProgressMode::kBar : ProgressMode::kLines) : ProgressMode::kNone;
+  if (c.quiet || c.json)
+    return c.progress == "bar" || c.progress == "lines"
+               ? (c.progress == "bar" ? ProgressMode::kBar : ProgressMode::kLines)
+               : ProgressMode::kNone;
   if (c.progress == "bar") return ProgressMode::kBar;
   if (c.progress == "lines") return ProgressMode::kLines;
   if (c.progress == "none") return ProgressMode::kNone;
@@ -131,8 +134,8 @@ Result<store::LocalLayout> parse_layout(const std::string& s) {
 }
 
 Result<std::unique_ptr<store::Destination>> open_destination(const std::string& dest, const std::string& layout,
-                                                              const std::string& repo_type,
-                                                              const std::string& repo_id, bool durable) {
+                                                             const std::string& repo_type, const std::string& repo_id,
+                                                             bool durable) {
   if (dest.rfind("s3://", 0) == 0) {
     return unexpected(ErrorCode::kUsage,
                       fmt::format("S3 destinations are not supported by this version yet: '{}'", dest));
@@ -166,8 +169,9 @@ Result<Runtime> make_runtime(const CommonOptions& c) {
   hs.ca_bundle = c.ca_bundle;
   hs.insecure = c.insecure;
   if (c.insecure) {
-    std::fprintf(stderr, "WARNING: --insecure: TLS certificates are NOT verified; anyone on the network path can "
-                         "read your token and alter the data.\n");
+    std::fprintf(stderr,
+                 "WARNING: --insecure: TLS certificates are NOT verified; anyone on the network path can "
+                 "read your token and alter the data.\n");
   }
   rt.http = std::make_unique<http::Client>(hs);
   if (rt.token) log::info("auth.hf_token source=\"{}\"", rt.token->origin);
@@ -182,15 +186,12 @@ nlohmann::json plan_json(const pipeline::SyncPlan& plan) {
                      {"content_id", f.spec.content_id},
                      {"action", f.transfer ? "transfer" : "skip"}});
   }
-  return {{"commit", plan.commit},
-          {"up_to_date", plan.up_to_date},
-          {"files", files},
-          {"remove", plan.removals}};
+  return {{"commit", plan.commit}, {"up_to_date", plan.up_to_date}, {"files", files}, {"remove", plan.removals}};
 }
 
 // Runs one target; returns its JSON summary and error (if any).
 std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, const SyncTarget& t, bool dry_run,
-                                                                 bool durable) {
+                                                                bool durable) {
   const auto& c = rt.common;
   nlohmann::json out{{"name", t.name},
                      {"repo", t.request.repo.id},
@@ -204,9 +205,9 @@ std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, con
     out["error"] = error_json(e);
     return std::make_pair(out, std::optional<Error>(e));
   };
-  auto dest = open_destination(t.destination, t.layout,
-                               t.request.repo.type == hub::RepoType::kDataset ? "dataset" : "model",
-                               t.request.repo.id, durable);
+  auto dest =
+      open_destination(t.destination, t.layout, t.request.repo.type == hub::RepoType::kDataset ? "dataset" : "model",
+                       t.request.repo.id, durable);
   if (!dest) return fail(dest.error());
   hub::HubSettings hs;
   hs.endpoint = rt.endpoint;
@@ -248,10 +249,10 @@ std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, con
     say(c, fmt::format("up to date at commit {} ({} files, {})", plan->commit, plan->files.size(),
                        format_bytes(plan->bytes_selected)));
   } else {
-    say(c, fmt::format("commit {}: {} files ({}) to transfer, {} already current, {} to remove", plan->commit,
-                       plan->files_to_transfer, format_bytes(plan->bytes_to_transfer),
-                       plan->files.size() - plan->files_to_transfer,
-                       t.request.keep_removed ? 0 : plan->removals.size()));
+    say(c,
+        fmt::format("commit {}: {} files ({}) to transfer, {} already current, {} to remove", plan->commit,
+                    plan->files_to_transfer, format_bytes(plan->bytes_to_transfer),
+                    plan->files.size() - plan->files_to_transfer, t.request.keep_removed ? 0 : plan->removals.size()));
   }
   pipeline::SyncOutcome outcome;
   {
@@ -322,9 +323,9 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
     return report_error(common, make_error(ErrorCode::kUsage, "--part-size must be between 1MiB and 1GiB"));
   }
   if (*budget < 2 * *part) {
-    return report_error(common, make_error(ErrorCode::kUsage,
-                                           fmt::format("--memory-budget {} must hold at least two parts of {}",
-                                                       format_bytes(*budget), format_bytes(*part))));
+    return report_error(
+        common, make_error(ErrorCode::kUsage, fmt::format("--memory-budget {} must hold at least two parts of {}",
+                                                          format_bytes(*budget), format_bytes(*part))));
   }
   if (o.parallel == 0 || o.parallel > 256 || o.parallel_files == 0 || o.parallel_files > 256) {
     return report_error(common, make_error(ErrorCode::kUsage, "--parallel and --parallel-files must be 1..256"));
@@ -358,9 +359,8 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
     }
     for (const auto& name : o.only) {
       if (std::none_of(cfg->models.begin(), cfg->models.end(), [&](const auto& e) { return e.name == name; })) {
-        return report_error(common, make_error(ErrorCode::kConfig,
-                                               fmt::format("--only {}: no entry of that name in {}", name,
-                                                           o.config_path)));
+        return report_error(common, make_error(ErrorCode::kConfig, fmt::format("--only {}: no entry of that name in {}",
+                                                                               name, o.config_path)));
       }
     }
   } else {
@@ -406,7 +406,9 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
       doc = results.at(0);
       doc["command"] = "sync";
     } else {
-      doc = {{"command", "sync"}, {"config", o.config_path}, {"results", results},
+      doc = {{"command", "sync"},
+             {"config", o.config_path},
+             {"results", results},
              {"result", first_error ? "error" : "ok"}};
     }
     std::cout << doc.dump() << std::endl;
@@ -449,8 +451,11 @@ int cmd_verify(const CommonOptions& common, const VerifyOptions& o) {
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   if (!report) {
     if (common.json) {
-      std::cout << nlohmann::json{{"command", "verify"}, {"destination", o.dest}, {"result", "error"},
-                                  {"error", error_json(report.error())}}.dump()
+      std::cout << nlohmann::json{{"command", "verify"},
+                                  {"destination", o.dest},
+                                  {"result", "error"},
+                                  {"error", error_json(report.error())}}
+                       .dump()
                 << std::endl;
     }
     return report_error(common, report.error());
@@ -459,18 +464,23 @@ int cmd_verify(const CommonOptions& common, const VerifyOptions& o) {
   if (common.json) {
     nlohmann::json problems = nlohmann::json::array();
     for (const auto& p : report->problems) problems.push_back({{"path", p.path}, {"error", error_json(p.error)}});
-    std::cout << nlohmann::json{{"command", "verify"},     {"destination", o.dest},
-                                {"repo", report->repo_id}, {"commit", report->commit},
-                                {"files_checked", report->files_checked}, {"files_ok", report->files_ok},
-                                {"bytes_checked", report->bytes_checked}, {"duration_ms", elapsed.count()},
-                                {"problems", problems},    {"result", ok ? "ok" : "error"}}
+    std::cout << nlohmann::json{{"command", "verify"},
+                                {"destination", o.dest},
+                                {"repo", report->repo_id},
+                                {"commit", report->commit},
+                                {"files_checked", report->files_checked},
+                                {"files_ok", report->files_ok},
+                                {"bytes_checked", report->bytes_checked},
+                                {"duration_ms", elapsed.count()},
+                                {"problems", problems},
+                                {"result", ok ? "ok" : "error"}}
                      .dump()
               << std::endl;
   }
   if (ok) {
-    say(common, fmt::format("verified: {} files, {} of {} at commit {} match their content ids ({})",
-                            report->files_ok, format_bytes(report->bytes_checked), report->repo_id, report->commit,
-                            format_duration(elapsed)));
+    say(common,
+        fmt::format("verified: {} files, {} of {} at commit {} match their content ids ({})", report->files_ok,
+                    format_bytes(report->bytes_checked), report->repo_id, report->commit, format_duration(elapsed)));
     return 0;
   }
   std::fprintf(stderr, "verify FAILED: %zu of %zu files are missing or do not match\n", report->problems.size(),
@@ -491,12 +501,14 @@ constexpr const char* kExitCodes =
 }  // namespace
 
 int run_main(int argc, char** argv) {
-  CLI::App app{"hfmirror: mirror Hugging Face Hub repos into local folders, streaming and verified.\n"
-               "Every file is pinned to one commit and checked against the Hub's content id before it\n"
-               "becomes visible; .hfmirror/manifest.json is written last."};
+  CLI::App app{
+      "hfmirror: mirror Hugging Face Hub repos into local folders, streaming and verified.\n"
+      "Every file is pinned to one commit and checked against the Hub's content id before it\n"
+      "becomes visible; .hfmirror/manifest.json is written last."};
   app.set_version_flag("--version", std::string("hfmirror ") + HFM_VERSION);
   app.footer(std::string("\nEnvironment: HF_ENDPOINT, HF_TOKEN (or HF_TOKEN_PATH / $HF_HOME/token), "
-                         "HF_HUB_DISABLE_IMPLICIT_TOKEN.\n") + kExitCodes);
+                         "HF_HUB_DISABLE_IMPLICIT_TOKEN.\n") +
+             kExitCodes);
   app.require_subcommand(1);
 
   CommonOptions common;
@@ -504,7 +516,8 @@ int run_main(int argc, char** argv) {
     sub->add_option("--endpoint", common.endpoint, "Hub origin (default: $HF_ENDPOINT or https://huggingface.co)");
     sub->add_option("--token", common.token, "HF token (default: $HF_TOKEN, then the token file)");
     sub->add_flag("--json", common.json, "print one JSON summary object on stdout");
-    sub->add_option("--progress", common.progress, "progress display: auto (bar on a TTY, lines otherwise), bar, lines, none")
+    sub->add_option("--progress", common.progress,
+                    "progress display: auto (bar on a TTY, lines otherwise), bar, lines, none")
         ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
     sub->add_flag("-q,--quiet", common.quiet, "only errors on stderr");
     sub->add_flag("-v,--verbose", common.verbose, "log each file and retry (same as --log-level info)");

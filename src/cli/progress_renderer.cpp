@@ -58,7 +58,8 @@ void ProgressRenderer::render(bool final_line) {
   const uint64_t files_total = progress_.files_total.load();
   std::string eta = "--";
   if (rate_ > 1 && total > done) {
-    eta = format_duration(std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(total - done) / rate_ * 1000)));
+    eta = format_duration(
+        std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(total - done) / rate_ * 1000)));
   }
   const double frac = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   if (mode_ == ProgressMode::kBar) {
@@ -66,9 +67,9 @@ void ProgressRenderer::render(bool final_line) {
     const int filled = static_cast<int>(frac * kWidth);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(kWidth - filled), '.');
-    const std::string line = fmt::format("\r{} [{}] {:5.1f}%  {}/{}  files {}/{}  {}  ETA {}   ", label_, bar,
-                                         frac * 100, format_bytes(done), format_bytes(total), files_done,
-                                         files_total, format_rate(rate_), eta);
+    const std::string line =
+        fmt::format("\r{} [{}] {:5.1f}%  {}/{}  files {}/{}  {}  ETA {}   ", label_, bar, frac * 100,
+                    format_bytes(done), format_bytes(total), files_done, files_total, format_rate(rate_), eta);
     std::fputs(line.c_str(), stderr);
     if (final_line) std::fputs("\n", stderr);
     std::fflush(stderr);

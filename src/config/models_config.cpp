@@ -26,21 +26,31 @@ struct FieldSpec {
 };
 
 constexpr std::array<FieldSpec, 16> kEntryFields = {{
-    {"name", FieldKind::kString},          {"modelId", FieldKind::kString},
-    {"repoId", FieldKind::kString},        {"repoType", FieldKind::kString},
-    {"revision", FieldKind::kString},      {"include", FieldKind::kStringList},
-    {"exclude", FieldKind::kStringList},   {"to", FieldKind::kString},
-    {"layout", FieldKind::kString},        {"s3Bucket", FieldKind::kString},
-    {"prefix", FieldKind::kString},        {"region", FieldKind::kString},
-    {"namespace", FieldKind::kString},     {"serviceAccount", FieldKind::kString},
-    {"accountId", FieldKind::kString},     {"clusterName", FieldKind::kString},
+    {"name", FieldKind::kString},
+    {"modelId", FieldKind::kString},
+    {"repoId", FieldKind::kString},
+    {"repoType", FieldKind::kString},
+    {"revision", FieldKind::kString},
+    {"include", FieldKind::kStringList},
+    {"exclude", FieldKind::kStringList},
+    {"to", FieldKind::kString},
+    {"layout", FieldKind::kString},
+    {"s3Bucket", FieldKind::kString},
+    {"prefix", FieldKind::kString},
+    {"region", FieldKind::kString},
+    {"namespace", FieldKind::kString},
+    {"serviceAccount", FieldKind::kString},
+    {"accountId", FieldKind::kString},
+    {"clusterName", FieldKind::kString},
 }};
 // Per-entry identity; meaningless as a default for every entry.
 constexpr std::array<std::string_view, 3> kEntryOnlyFields = {"name", "modelId", "repoId"};
 constexpr std::array<std::string_view, 2> kTopLevelKeys = {"models", "defaults"};
 constexpr std::array<FieldSpec, 4> kGlobalFields = {{
-    {"resourcePrefix", FieldKind::kString}, {"accountId", FieldKind::kString},
-    {"region", FieldKind::kString},         {"clusterName", FieldKind::kString},
+    {"resourcePrefix", FieldKind::kString},
+    {"accountId", FieldKind::kString},
+    {"region", FieldKind::kString},
+    {"clusterName", FieldKind::kString},
 }};
 
 // A set field: its value(s), where it was written, and in which block.
@@ -148,7 +158,8 @@ Result<std::optional<std::string>> Parser::read_string(const YAML::Node& node, c
     return fail(mark, context, fmt::format("field \"{}\": must be a string, got {}{}", key, kind, quote_hint));
   }
   const std::string& value = node.Scalar();
-  if (std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+  if (std::any_of(value.begin(), value.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
     return fail(mark, context, fmt::format("field \"{}\": must be one line without control characters", key));
   }
   if (value.find("{{") != std::string::npos) {
@@ -184,14 +195,15 @@ Result<Fields> Parser::read_fields(const YAML::Node& map, std::string_view conte
     if (spec->kind == FieldKind::kStringList && node.IsSequence()) {
       for (size_t i = 0; i < node.size(); ++i) {
         const std::string element = fmt::format("{}[{}]", key, i);
-        HFM_ASSIGN_OR_RETURN(const std::optional<std::string> s, read_string(node[i], node[i].Mark(), context, element));
+        HFM_ASSIGN_OR_RETURN(const std::optional<std::string> s,
+                             read_string(node[i], node[i].Mark(), context, element));
         if (!s) return fail(node[i].Mark(), context, fmt::format("field \"{}\": must not be empty", element));
         value.values.push_back(*s);
       }
     } else if (spec->kind == FieldKind::kStringList && !node.IsNull() && !non_string_kind(node).empty()) {
-      return fail(mark, context,
-                  fmt::format("field \"{}\": must be a string or a list of strings, got {}", key,
-                              non_string_kind(node)));
+      return fail(
+          mark, context,
+          fmt::format("field \"{}\": must be a string or a list of strings, got {}", key, non_string_kind(node)));
     } else {
       HFM_ASSIGN_OR_RETURN(std::optional<std::string> s, read_string(node, mark, context, key));
       if (s) value.values.push_back(std::move(*s));
@@ -211,9 +223,10 @@ bool valid_name(std::string_view name) {
 // S3 bucket naming rules (general purpose buckets), "" when valid.
 std::string bucket_problem(std::string_view bucket) {
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  const bool valid = bucket.size() >= 3 && bucket.size() <= 63 && alnum(bucket.front()) && alnum(bucket.back()) &&
-                     bucket.find("..") == std::string_view::npos &&
-                     std::all_of(bucket.begin(), bucket.end(), [&alnum](char c) { return alnum(c) || c == '.' || c == '-'; });
+  const bool valid =
+      bucket.size() >= 3 && bucket.size() <= 63 && alnum(bucket.front()) && alnum(bucket.back()) &&
+      bucket.find("..") == std::string_view::npos &&
+      std::all_of(bucket.begin(), bucket.end(), [&alnum](char c) { return alnum(c) || c == '.' || c == '-'; });
   if (valid) return {};
   return fmt::format("\"{}\" is not a valid S3 bucket name (3-63 characters: lowercase letters, digits, '.', '-')",
                      bucket);
@@ -246,8 +259,8 @@ Result<std::string> Parser::normalise_destination(const FieldValue& v, std::stri
     return prefix->empty() ? fmt::format("s3://{}", bucket) : fmt::format("s3://{}/{}", bucket, *prefix);
   }
   if (dest.find("://") != std::string_view::npos) {
-    return fail_field(v, key, fmt::format("\"{}\": unsupported destination; use a local path or s3://bucket/prefix",
-                                          dest));
+    return fail_field(v, key,
+                      fmt::format("\"{}\": unsupported destination; use a local path or s3://bucket/prefix", dest));
   }
   while (dest.size() > 1 && dest.back() == '/') dest.remove_suffix(1);
   return std::string(dest);
@@ -330,7 +343,8 @@ Result<ModelEntry> Parser::make_entry(const YAML::Node& node, size_t number, con
   if (const FieldValue* v = get_or_global("clusterName")) e.cluster_name = v->str();
 
   if (const FieldValue* v = get("s3Bucket")) {
-    if (const std::string problem = bucket_problem(v->str()); !problem.empty()) return fail_field(*v, "s3Bucket", problem);
+    if (const std::string problem = bucket_problem(v->str()); !problem.empty())
+      return fail_field(*v, "s3Bucket", problem);
     e.s3_bucket = v->str();
   } else if (const auto prefix = global.find("resourcePrefix"); prefix != global.end() && !e.account_id.empty()) {
     e.s3_bucket = fmt::format("{}-ray-models-{}", prefix->second.str(), e.account_id);
@@ -341,7 +355,8 @@ Result<ModelEntry> Parser::make_entry(const YAML::Node& node, size_t number, con
   e.prefix = "models/" + e.name;
   if (const FieldValue* v = get("prefix")) {
     const auto clean = clean_key_prefix(v->str());
-    if (!clean || clean->empty()) return fail_field(*v, "prefix", "must not be empty or have empty, \".\" or \"..\" segments");
+    if (!clean || clean->empty())
+      return fail_field(*v, "prefix", "must not be empty or have empty, \".\" or \"..\" segments");
     e.prefix = *clean;
   }
 
@@ -350,7 +365,8 @@ Result<ModelEntry> Parser::make_entry(const YAML::Node& node, size_t number, con
   } else if (!e.s3_bucket.empty()) {
     e.destination = fmt::format("s3://{}/{}", e.s3_bucket, e.prefix);
   } else if (!to_root_.empty()) {
-    HFM_ASSIGN_OR_RETURN(const std::string root, normalise_destination({{std::string(to_root_)}, YAML::Mark::null_mark(), "--to"}, "--to"));
+    HFM_ASSIGN_OR_RETURN(const std::string root,
+                         normalise_destination({{std::string(to_root_)}, YAML::Mark::null_mark(), "--to"}, "--to"));
     e.destination = fmt::format("{}/{}", root, e.name);
   } else if (const auto root_value = defaults.find("to"); root_value != defaults.end()) {
     HFM_ASSIGN_OR_RETURN(const std::string root, normalise_destination(root_value->second, "to"));
@@ -383,7 +399,8 @@ Result<ModelsConfig> Parser::parse(std::string_view yaml_text) {
   if (root.IsSequence()) {
     entries = root;
   } else if (root.IsMap() && root["huggingfaceModels"]) {
-    if (root["models"]) return fail(root.Mark(), "top level", "has both \"models\" and \"huggingfaceModels\"; keep one");
+    if (root["models"])
+      return fail(root.Mark(), "top level", "has both \"models\" and \"huggingfaceModels\"; keep one");
     entries = root["huggingfaceModels"];
     if (const YAML::Node g = root["global"]; g && !g.IsNull()) {
       if (!g.IsMap()) return fail(g.Mark(), "global", "must be a mapping");
@@ -423,7 +440,8 @@ Result<ModelsConfig> Parser::parse(std::string_view yaml_text) {
   }
 
   if (!entries.IsNull() && !entries.IsSequence()) return fail(entries.Mark(), "models", "must be a list of entries");
-  if (entries.IsNull() || entries.size() == 0) return fail(entries.Mark(), "models", "the list is empty; nothing to mirror");
+  if (entries.IsNull() || entries.size() == 0)
+    return fail(entries.Mark(), "models", "the list is empty; nothing to mirror");
 
   ModelsConfig config;
   for (size_t i = 0; i < entries.size(); ++i) {

@@ -23,10 +23,10 @@
 namespace hfm::config {
 
 struct ModelEntry {
-  std::string name;                 // [a-z0-9][a-z0-9._-]*, unique in the file
-  std::string repo_id;              // `modelId` (or `repoId`), e.g. "acme/tiny"
-  std::string repo_type = "model";  // `repoType`: "model" | "dataset"
-  std::string revision = "main";    // branch, tag or commit
+  std::string name;                  // [a-z0-9][a-z0-9._-]*, unique in the file
+  std::string repo_id;               // `modelId` (or `repoId`), e.g. "acme/tiny"
+  std::string repo_type = "model";   // `repoType`: "model" | "dataset"
+  std::string revision = "main";     // branch, tag or commit
   std::vector<std::string> include;  // huggingface_hub allow patterns
   std::vector<std::string> exclude;  // huggingface_hub ignore patterns
   // Resolved destination, a local path or s3://bucket/prefix: `to` if given;

@@ -6,23 +6,40 @@ namespace hfm {
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUsage: return "usage";
-    case ErrorCode::kConfig: return "config";
-    case ErrorCode::kRepoNotFound: return "repo_not_found";
-    case ErrorCode::kRevisionNotFound: return "revision_not_found";
-    case ErrorCode::kEntryNotFound: return "entry_not_found";
-    case ErrorCode::kGated: return "gated";
-    case ErrorCode::kUnauthorized: return "unauthorized";
-    case ErrorCode::kRateLimited: return "rate_limited";
-    case ErrorCode::kHttpStatus: return "http_status";
-    case ErrorCode::kNetwork: return "network";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kProtocol: return "protocol";
-    case ErrorCode::kUnsafePath: return "unsafe_path";
-    case ErrorCode::kIntegrity: return "integrity";
-    case ErrorCode::kIo: return "io";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kUsage:
+      return "usage";
+    case ErrorCode::kConfig:
+      return "config";
+    case ErrorCode::kRepoNotFound:
+      return "repo_not_found";
+    case ErrorCode::kRevisionNotFound:
+      return "revision_not_found";
+    case ErrorCode::kEntryNotFound:
+      return "entry_not_found";
+    case ErrorCode::kGated:
+      return "gated";
+    case ErrorCode::kUnauthorized:
+      return "unauthorized";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
+    case ErrorCode::kHttpStatus:
+      return "http_status";
+    case ErrorCode::kNetwork:
+      return "network";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kProtocol:
+      return "protocol";
+    case ErrorCode::kUnsafePath:
+      return "unsafe_path";
+    case ErrorCode::kIntegrity:
+      return "integrity";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }

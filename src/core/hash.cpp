@@ -11,8 +11,7 @@ struct ContentHasher::Ctx {
   ~Ctx() { EVP_MD_CTX_free(md); }
 };
 
-ContentHasher::ContentHasher(HashKind kind, uint64_t total_size)
-    : kind_(kind), ctx_(std::make_unique<Ctx>()) {
+ContentHasher::ContentHasher(HashKind kind, uint64_t total_size) : kind_(kind), ctx_(std::make_unique<Ctx>()) {
   ctx_->md = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx_->md, kind == HashKind::kSha256 ? EVP_sha256() : EVP_sha1(), nullptr);
   if (kind == HashKind::kGitSha1) {
@@ -25,9 +24,7 @@ ContentHasher::~ContentHasher() = default;
 ContentHasher::ContentHasher(ContentHasher&&) noexcept = default;
 ContentHasher& ContentHasher::operator=(ContentHasher&&) noexcept = default;
 
-void ContentHasher::update(std::span<const std::byte> data) {
-  EVP_DigestUpdate(ctx_->md, data.data(), data.size());
-}
+void ContentHasher::update(std::span<const std::byte> data) { EVP_DigestUpdate(ctx_->md, data.data(), data.size()); }
 
 void ContentHasher::update(std::string_view data) { EVP_DigestUpdate(ctx_->md, data.data(), data.size()); }
 

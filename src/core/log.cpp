@@ -12,12 +12,18 @@ std::mutex g_mu;
 
 const char* name(Level l) {
   switch (l) {
-    case Level::kTrace: return "TRACE";
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarn: return "WARN";
-    case Level::kError: return "ERROR";
-    case Level::kOff: return "OFF";
+    case Level::kTrace:
+      return "TRACE";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarn:
+      return "WARN";
+    case Level::kError:
+      return "ERROR";
+    case Level::kOff:
+      return "OFF";
   }
   return "?";
 }
@@ -27,13 +33,20 @@ void set_level(Level l) { g_level.store(l); }
 Level level() { return g_level.load(std::memory_order_relaxed); }
 
 bool parse_level(std::string_view t, Level* out) {
-  if (t == "trace") *out = Level::kTrace;
-  else if (t == "debug") *out = Level::kDebug;
-  else if (t == "info") *out = Level::kInfo;
-  else if (t == "warn" || t == "warning") *out = Level::kWarn;
-  else if (t == "error") *out = Level::kError;
-  else if (t == "off") *out = Level::kOff;
-  else return false;
+  if (t == "trace")
+    *out = Level::kTrace;
+  else if (t == "debug")
+    *out = Level::kDebug;
+  else if (t == "info")
+    *out = Level::kInfo;
+  else if (t == "warn" || t == "warning")
+    *out = Level::kWarn;
+  else if (t == "error")
+    *out = Level::kError;
+  else if (t == "off")
+    *out = Level::kOff;
+  else
+    return false;
   return true;
 }
 
@@ -46,8 +59,8 @@ void write(Level l, std::string_view line) {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
   std::lock_guard<std::mutex> lock(g_mu);
-  std::fprintf(stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(ms % 1000), name(l),
-               static_cast<int>(line.size()), line.data());
+  std::fprintf(stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(ms % 1000), name(l), static_cast<int>(line.size()),
+               line.data());
 }
 
 }  // namespace hfm::log

@@ -19,9 +19,9 @@ std::string check_part(std::string_view part) {
   if (part.size() > kMaxPartLength) return fmt::format("a part is longer than {} characters", kMaxPartLength);
   for (char c : part) {
     if (!is_word_char(c) && c != '.' && c != '-') {
-      return fmt::format("character '{}' is not allowed (use letters, digits, '.', '_', '-')",
-                         c >= 0x20 && c < 0x7f ? std::string(1, c)
-                                               : fmt::format("\\x{:02x}", static_cast<unsigned char>(c)));
+      return fmt::format(
+          "character '{}' is not allowed (use letters, digits, '.', '_', '-')",
+          c >= 0x20 && c < 0x7f ? std::string(1, c) : fmt::format("\\x{:02x}", static_cast<unsigned char>(c)));
     }
   }
   if (!is_word_char(part.front()) || !is_word_char(part.back())) {

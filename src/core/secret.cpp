@@ -9,15 +9,13 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
   return true;
 }
 
 constexpr std::array<std::string_view, 7> kSecretParams = {
-    "x-amz-signature", "signature", "x-amz-credential", "policy",
-    "key-pair-id", "x-amz-security-token", "token"};
+    "x-amz-signature", "signature", "x-amz-credential", "policy", "key-pair-id", "x-amz-security-token", "token"};
 
 }  // namespace
 

@@ -52,9 +52,9 @@ uint64_t unit_multiplier(std::string_view suffix) {
 Result<uint64_t> parse_byte_size(std::string_view text) {
   const std::string_view s = trim(text);
   auto fail = [text](std::string_view why) {
-    return unexpected(ErrorCode::kUsage,
-                      fmt::format("invalid size \"{}\": {} (examples: 1048576, 64KiB, 512MiB, 1GiB, 500MB)",
-                                  text, why));
+    return unexpected(
+        ErrorCode::kUsage,
+        fmt::format("invalid size \"{}\": {} (examples: 1048576, 64KiB, 512MiB, 1GiB, 500MB)", text, why));
   };
   if (s.empty()) return fail("empty");
   if (s.front() == '-') return fail("must not be negative");
@@ -116,8 +116,8 @@ std::string utc_timestamp_iso8601(std::chrono::system_clock::time_point time) {
   const year_month_day ymd(day);
   const hh_mm_ss hms(secs - day);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count());
 }
 
 }  // namespace hfm

@@ -25,8 +25,7 @@ std::string trim(std::string_view s) {
 Error transport_error(CURLcode code, const char* detail, const std::string& url) {
   ErrorCode ec = ErrorCode::kNetwork;
   if (code == CURLE_OPERATION_TIMEDOUT) ec = ErrorCode::kTimeout;
-  if (code == CURLE_SSL_CACERT_BADFILE || code == CURLE_PEER_FAILED_VERIFICATION ||
-      code == CURLE_SSL_CERTPROBLEM)
+  if (code == CURLE_SSL_CACERT_BADFILE || code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CERTPROBLEM)
     ec = ErrorCode::kConfig;
   std::string what = detail != nullptr && detail[0] != '\0' ? detail : curl_easy_strerror(code);
   return make_error(ec, fmt::format("{} ({})", what, redact_url(url)));
@@ -101,10 +100,9 @@ struct Client::Transfer {
       return len;
     }
     if (t->response.body.size() + len > t->request.max_body_bytes) {
-      t->abort_error = make_error(
-          ErrorCode::kProtocol,
-          fmt::format("response body larger than {} bytes from {}", t->request.max_body_bytes,
-                      redact_url(t->request.url)));
+      t->abort_error =
+          make_error(ErrorCode::kProtocol, fmt::format("response body larger than {} bytes from {}",
+                                                       t->request.max_body_bytes, redact_url(t->request.url)));
       return 0;
     }
     t->response.body.append(data, len);
@@ -112,8 +110,7 @@ struct Client::Transfer {
   }
 };
 
-Client::Client(ClientSettings settings)
-    : settings_(std::move(settings)), budget_(settings_.retry.budget) {
+Client::Client(ClientSettings settings) : settings_(std::move(settings)), budget_(settings_.retry.budget) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   rng_on_io_.seed(settings_.jitter_seed != 0 ? settings_.jitter_seed : std::random_device{}());
   CURLM* multi = curl_multi_init();
@@ -168,8 +165,8 @@ void Client::cancel_all() {
 long Client::poll_timeout_ms_on_io() const {
   long timeout = 1000;
   if (!timers_on_io_.empty()) {
-    const auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(
-        timers_on_io_.top().when - std::chrono::steady_clock::now());
+    const auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(timers_on_io_.top().when -
+                                                                             std::chrono::steady_clock::now());
     timeout = std::clamp<long>(static_cast<long>(delta.count()), 0, timeout);
   }
   return timeout;
@@ -314,8 +311,7 @@ void Client::start_attempt_on_io(std::unique_ptr<Transfer> t) {
 }
 
 void Client::complete_on_io(Transfer* raw, int curl_code) {
-  auto it = std::find_if(running_on_io_.begin(), running_on_io_.end(),
-                         [raw](const auto& p) { return p.get() == raw; });
+  auto it = std::find_if(running_on_io_.begin(), running_on_io_.end(), [raw](const auto& p) { return p.get() == raw; });
   if (it == running_on_io_.end()) return;
   std::unique_ptr<Transfer> t = std::move(*it);
   running_on_io_.erase(it);
@@ -360,9 +356,8 @@ void Client::complete_on_io(Transfer* raw, int curl_code) {
     return;
   }
   if (t->response.status < 400) budget_.on_success();
-  log::debug("http.done tag={} method={} url={} status={} bytes={} attempts={}", t->request.log_tag,
-             t->request.method, redact_url(t->request.url), t->response.status, t->response.body_bytes,
-             t->response.attempts);
+  log::debug("http.done tag={} method={} url={} status={} bytes={} attempts={}", t->request.log_tag, t->request.method,
+             redact_url(t->request.url), t->response.status, t->response.body_bytes, t->response.attempts);
   Response response = std::move(t->response);
   finish_on_io(std::move(t), std::move(response));
 }

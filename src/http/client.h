@@ -30,8 +30,8 @@ namespace hfm::http {
 struct ClientSettings {
   RetrySettings retry;
   std::string user_agent;
-  std::string ca_bundle;   // empty = system default
-  bool insecure = false;   // skip TLS verification (loudly warned by the CLI)
+  std::string ca_bundle;  // empty = system default
+  bool insecure = false;  // skip TLS verification (loudly warned by the CLI)
   long max_total_connections = 128;
   uint64_t jitter_seed = 0;  // 0 = random; tests pass a fixed seed
 };

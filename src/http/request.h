@@ -48,8 +48,8 @@ struct Timeouts {
 struct Response {
   int status = 0;
   Headers headers;
-  std::string body;       // only when no on_body sink was given
-  std::string url;        // the URL that answered (redacted form is for logs)
+  std::string body;  // only when no on_body sink was given
+  std::string url;   // the URL that answered (redacted form is for logs)
   int attempts = 0;
   uint64_t body_bytes = 0;
 };

@@ -23,8 +23,7 @@ void RetryBudget::on_success() {
 }
 
 bool is_retryable_status(int status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
 namespace {
@@ -69,8 +68,8 @@ std::optional<int64_t> ratelimit_reset_when_exhausted(std::string_view header) {
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> server_requested_delay(
-    const Response& response, std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::milliseconds> server_requested_delay(const Response& response,
+                                                                std::chrono::system_clock::time_point now) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
   if (auto ra = response.headers.get("retry-after")) {
@@ -90,12 +89,10 @@ std::optional<std::chrono::milliseconds> server_requested_delay(
 }
 
 std::chrono::milliseconds backoff_delay(const RetrySettings& settings, int failed_attempts,
-                                        std::optional<std::chrono::milliseconds> server_delay,
-                                        std::mt19937_64& rng) {
+                                        std::optional<std::chrono::milliseconds> server_delay, std::mt19937_64& rng) {
   using std::chrono::milliseconds;
   const int shift = std::clamp(failed_attempts - 1, 0, 20);
-  const int64_t ceiling =
-      std::min<int64_t>(settings.max_delay.count(), settings.base_delay.count() << shift);
+  const int64_t ceiling = std::min<int64_t>(settings.max_delay.count(), settings.base_delay.count() << shift);
   std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(ceiling, 0));
   milliseconds delay(dist(rng));
   if (server_delay) {

@@ -16,11 +16,11 @@
 namespace hfm::http {
 
 struct RetrySettings {
-  int max_attempts = 6;                               // per request, first try included
+  int max_attempts = 6;  // per request, first try included
   std::chrono::milliseconds base_delay{250};
   std::chrono::milliseconds max_delay{20'000};
-  std::chrono::seconds max_server_delay{300};          // cap on Retry-After we obey
-  int budget = 100;                                    // retries per run, refilled by successes
+  std::chrono::seconds max_server_delay{300};  // cap on Retry-After we obey
+  int budget = 100;                            // retries per run, refilled by successes
 };
 
 // Shared by all requests of a Client. Each retry takes one token; every 10
@@ -42,13 +42,12 @@ bool is_retryable_status(int status);
 
 // Delay the server asked for: Retry-After (seconds or HTTP-date), or
 // RateLimit "…";r=0;t=N on a 429.
-std::optional<std::chrono::milliseconds> server_requested_delay(
-    const Response& response, std::chrono::system_clock::time_point now);
+std::optional<std::chrono::milliseconds> server_requested_delay(const Response& response,
+                                                                std::chrono::system_clock::time_point now);
 
 // Full jitter: uniform in [0, min(max_delay, base * 2^(attempt-1))], but never
 // less than what the server asked for.
 std::chrono::milliseconds backoff_delay(const RetrySettings& settings, int failed_attempts,
-                                        std::optional<std::chrono::milliseconds> server_delay,
-                                        std::mt19937_64& rng);
+                                        std::optional<std::chrono::milliseconds> server_delay, std::mt19937_64& rng);
 
 }  // namespace hfm::http

@@ -39,11 +39,14 @@ Result<Url> parse_url(std::string_view text) {
   std::string_view host = authority;
   if (!authority.empty() && authority.front() == '[') {  // IPv6 literal
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return unexpected(ErrorCode::kUsage, fmt::format("bad URL host in '{}'", text));
+    if (close == std::string_view::npos)
+      return unexpected(ErrorCode::kUsage, fmt::format("bad URL host in '{}'", text));
     host = authority.substr(0, close + 1);
     std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() == ':') authority = after;
-    else authority = {};
+    if (!after.empty() && after.front() == ':')
+      authority = after;
+    else
+      authority = {};
     if (!authority.empty()) {
       try {
         url.port = std::stoi(std::string(authority.substr(1)));
@@ -70,9 +73,7 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
-bool same_origin(const Url& a, const Url& b) {
-  return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
-}
+bool same_origin(const Url& a, const Url& b) { return a.scheme == b.scheme && a.host == b.host && a.port == b.port; }
 
 Result<Url> resolve_location(const Url& base, std::string_view location) {
   if (location.find("://") != std::string_view::npos) return parse_url(location);

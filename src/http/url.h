@@ -12,9 +12,9 @@
 namespace hfm::http {
 
 struct Url {
-  std::string scheme;  // "http" | "https"
-  std::string host;    // lowercase, without port
-  int port = 0;        // explicit or scheme default
+  std::string scheme;          // "http" | "https"
+  std::string host;            // lowercase, without port
+  int port = 0;                // explicit or scheme default
   std::string path_and_query;  // starts with '/'
 
   // "scheme://host[:port]" with the default port omitted.

@@ -64,14 +64,17 @@ struct Token {
 
   bool matches(char32_t c) const {
     switch (kind) {
-      case kLiteral: return c == literal;
-      case kAny: return true;
+      case kLiteral:
+        return c == literal;
+      case kAny:
+        return true;
       case kSet: {
-        const bool in = std::any_of(ranges.begin(), ranges.end(),
-                                    [c](const auto& r) { return r.first <= c && c <= r.second; });
+        const bool in =
+            std::any_of(ranges.begin(), ranges.end(), [c](const auto& r) { return r.first <= c && c <= r.second; });
         return in != negated;
       }
-      case kStar: return false;
+      case kStar:
+        return false;
     }
     return false;
   }
@@ -118,7 +121,7 @@ Token make_set(const CodePoints& stuff) {
   }
 
   Token token = Token::of(Token::kSet);
-  if (body.empty()) return token;  // "(?!)": matches nothing
+  if (body.empty()) return token;                   // "(?!)": matches nothing
   if (body == U"!") return Token::of(Token::kAny);  // negated empty set
   size_t i = 0;
   if (body[0] == U'!') token.negated = true, i = 1;

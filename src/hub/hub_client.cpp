@@ -64,8 +64,8 @@ http::Request HubClient::api_request(const std::string& path_and_query) const {
 
 Error HubClient::hub_error(const http::Response& r, const std::string& what) const {
   auto header = [&r](std::string_view name) { return r.headers.get(name).value_or(std::string_view{}); };
-  Error e = map_hub_error(r.status, header("x-error-code"), header("x-error-message"), r.body,
-                          header("x-request-id"), what);
+  Error e =
+      map_hub_error(r.status, header("x-error-code"), header("x-error-message"), r.body, header("x-request-id"), what);
   if (r.status == 401 && settings_.token && e.remote_code.empty()) {
     e.message += " A token was sent: check that it is valid and not expired.";
   }
@@ -102,8 +102,8 @@ void HubClient::send_following(std::shared_ptr<RedirectState> state) {
     }
     auto next = http::resolve_location(state->url, *location);
     if (!next) {
-      finish_redirects(*state, unexpected(ErrorCode::kProtocol, fmt::format("bad redirect Location from {}",
-                                                                redact_url(state->url.str()))));
+      finish_redirects(*state, unexpected(ErrorCode::kProtocol,
+                                          fmt::format("bad redirect Location from {}", redact_url(state->url.str()))));
       return;
     }
     const bool same = http::same_origin(*next, endpoint_);
@@ -112,8 +112,8 @@ void HubClient::send_following(std::shared_ptr<RedirectState> state) {
       return;
     }
     if (++state->hops > kMaxRedirects) {
-      finish_redirects(*state, unexpected(ErrorCode::kProtocol, fmt::format("too many redirects from {}",
-                                                                redact_url(state->request.url))));
+      finish_redirects(*state, unexpected(ErrorCode::kProtocol,
+                                          fmt::format("too many redirects from {}", redact_url(state->request.url))));
       return;
     }
     log::debug("hub.redirect status={} to={}", r.status, redact_url(next->str()));
@@ -164,8 +164,7 @@ Result<std::vector<TreeEntry>> HubClient::list_tree(const RepoRef& repo, const s
     state->request.log_tag = "hub.tree";
     HFM_ASSIGN_OR_RETURN(state->url, http::parse_url(url));
     if (!http::same_origin(state->url, endpoint_)) {
-      return unexpected(ErrorCode::kProtocol,
-                        fmt::format("tree pagination pointed off the Hub: {}", redact_url(url)));
+      return unexpected(ErrorCode::kProtocol, fmt::format("tree pagination pointed off the Hub: {}", redact_url(url)));
     }
     std::promise<Result<http::Response>> promise;
     state->done = [&promise](Result<http::Response> r) { promise.set_value(std::move(r)); };
@@ -251,8 +250,7 @@ void HubClient::head_resolve(const RepoRef& repo, const std::string& commit, con
   send_following(state);
 }
 
-void HubClient::get_data(http::Request request, bool send_token,
-                         std::function<void(Result<http::Response>)> done) {
+void HubClient::get_data(http::Request request, bool send_token, std::function<void(Result<http::Response>)> done) {
   auto state = std::make_shared<RedirectState>();
   auto url = http::parse_url(request.url);
   if (!url) {

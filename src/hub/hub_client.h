@@ -29,14 +29,14 @@ struct HubSettings {
 
 struct RepoRef {
   RepoType type = RepoType::kModel;
-  std::string id;  // "namespace/name"
+  std::string id;               // "namespace/name"
   std::string display() const;  // "model acme/tiny"
 };
 
 struct RepoInfo {
   std::string canonical_id;  // as the Hub spells it (after renames and case fixes)
-  std::string commit;  // 40-hex the revision resolved to
-  std::string gated;   // "", "auto", "manual"
+  std::string commit;        // 40-hex the revision resolved to
+  std::string gated;         // "", "auto", "manual"
   bool is_private = false;
 };
 
@@ -45,8 +45,8 @@ struct FileLocation {
   std::string data_url;     // final URL to GET (CDN or Hub)
   bool send_token = false;  // true only when data_url is on the Hub origin
   uint64_t size_bytes = 0;
-  std::string etag;         // normalised X-Linked-Etag / ETag: the content id
-  std::string commit;       // X-Repo-Commit
+  std::string etag;    // normalised X-Linked-Etag / ETag: the content id
+  std::string commit;  // X-Repo-Commit
 };
 
 class HubClient {

@@ -103,8 +103,8 @@ Result<TreeEntry> parse_tree_entry(const Json& item, size_t index) {
     HFM_ASSIGN_OR_RETURN(entry.lfs_sha256, optional_hex(*lfs, "oid", 64, where + " lfs"));
     if (!entry.lfs_sha256) return unexpected(ErrorCode::kProtocol, where + ": lfs needs a 64-hex \"oid\"");
     // A mismatch means the listing contradicts itself; neither size can be trusted.
-    if (const auto lfs_size = lfs->find("size"); lfs_size != lfs->end() &&
-        !(lfs_size->is_number_unsigned() && lfs_size->get<uint64_t>() == entry.size_bytes)) {
+    if (const auto lfs_size = lfs->find("size");
+        lfs_size != lfs->end() && !(lfs_size->is_number_unsigned() && lfs_size->get<uint64_t>() == entry.size_bytes)) {
       return unexpected(ErrorCode::kProtocol, where + ": lfs \"size\" differs from the entry's \"size\"");
     }
   }
@@ -324,8 +324,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view header,
   return std::max(std::chrono::ceil<std::chrono::seconds>(*date - now), std::chrono::seconds(0));
 }
 
-Error map_hub_error(int status, std::string_view x_error_code, std::string_view x_error_message,
-                    std::string_view body, std::string_view request_id, std::string_view what) {
+Error map_hub_error(int status, std::string_view x_error_code, std::string_view x_error_message, std::string_view body,
+                    std::string_view request_id, std::string_view what) {
   const std::string server = server_message(x_error_message, body);
   const std::string quoted = server.empty() ? "" : fmt::format(" (Hub: {})", server);
   auto make = [&](ErrorCode code, std::string message) {
@@ -338,9 +338,9 @@ Error map_hub_error(int status, std::string_view x_error_code, std::string_view 
   const std::string_view code = trim(x_error_code);
 
   if (code == "RevisionNotFound") {
-    return make(ErrorCode::kRevisionNotFound,
-                fmt::format("{}: revision not found{}; check --revision: a branch, tag or commit of the repo",
-                            what, quoted));
+    return make(
+        ErrorCode::kRevisionNotFound,
+        fmt::format("{}: revision not found{}; check --revision: a branch, tag or commit of the repo", what, quoted));
   }
   if (code == "EntryNotFound") {
     return make(ErrorCode::kEntryNotFound, fmt::format("{}: file not found at this commit{}", what, quoted));
@@ -356,19 +356,20 @@ Error map_hub_error(int status, std::string_view x_error_code, std::string_view 
                                   what, quoted));
   }
   if (server == "Access to this resource is disabled.") {
-    return make(ErrorCode::kUnauthorized, fmt::format("{} has been disabled on the Hub and cannot be downloaded", what));
+    return make(ErrorCode::kUnauthorized,
+                fmt::format("{} has been disabled on the Hub and cannot be downloaded", what));
   }
   // The Hub answers 401 for a missing repo as for a private one (no way to
   // tell them apart without a token), so the message names both.
   if (code == "RepoNotFound" || (status == 401 && server != "Invalid credentials in Authorization header")) {
     return make(ErrorCode::kRepoNotFound,
-                fmt::format("{} not found, or private and needs a token (--token / HF_TOKEN) with access to it{}",
-                            what, quoted));
+                fmt::format("{} not found, or private and needs a token (--token / HF_TOKEN) with access to it{}", what,
+                            quoted));
   }
   if (status == 401) {
-    return make(ErrorCode::kUnauthorized,
-                fmt::format("{}: the Hub rejected the token{}; check --token / HF_TOKEN (expired or revoked?)", what,
-                            quoted));
+    return make(
+        ErrorCode::kUnauthorized,
+        fmt::format("{}: the Hub rejected the token{}; check --token / HF_TOKEN (expired or revoked?)", what, quoted));
   }
   if (status == 403) {
     return make(ErrorCode::kUnauthorized,

@@ -29,10 +29,10 @@ using ::hfm::validate_repo_id;  // defined in core: the CLI and config check ids
 
 // One entry of GET /api/{type}s/{id}/tree/{rev}?recursive=true.
 struct TreeEntry {
-  std::string path;  // relative to the repo root, not yet checked for safety
-  bool is_file = true;  // false for directories
-  uint64_t size_bytes = 0;  // the real content size, also for LFS files
-  std::string oid;  // git blob oid (for LFS files, of the pointer) or tree oid
+  std::string path;                       // relative to the repo root, not yet checked for safety
+  bool is_file = true;                    // false for directories
+  uint64_t size_bytes = 0;                // the real content size, also for LFS files
+  std::string oid;                        // git blob oid (for LFS files, of the pointer) or tree oid
   std::optional<std::string> lfs_sha256;  // lfs.oid: sha256 of the content
   std::optional<std::string> xet_hash;    // Xet file hash (not a sha256)
 
@@ -73,7 +73,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view header,
 // 401 (other than "Invalid credentials in Authorization header"), then by
 // status. `what` names the object, e.g. "repo acme/tiny". The message says
 // what to do next; the server's own message, if any, is quoted in it.
-Error map_hub_error(int status, std::string_view x_error_code, std::string_view x_error_message,
-                    std::string_view body, std::string_view request_id, std::string_view what);
+Error map_hub_error(int status, std::string_view x_error_code, std::string_view x_error_message, std::string_view body,
+                    std::string_view request_id, std::string_view what);
 
 }  // namespace hfm::hub

@@ -31,8 +31,8 @@ struct Part {
   uint64_t length = 0;
   PartState state = PartState::kTodo;
   std::optional<size_t> buffer;
-  bool written = false;   // durable at the destination
-  bool from_disk = false; // resumed: read back, not downloaded
+  bool written = false;    // durable at the destination
+  bool from_disk = false;  // resumed: read back, not downloaded
   int attempts = 0;
 };
 
@@ -46,8 +46,8 @@ struct PartSink {
   uint64_t file_size = 0;
   bool ranged = true;
   uint64_t filled = 0;
-  uint64_t skip = 0;        // bytes to drop when a server ignored Range
-  bool satisfied = false;   // got everything from a 200 that ignored Range
+  uint64_t skip = 0;       // bytes to drop when a server ignored Range
+  bool satisfied = false;  // got everything from a 200 that ignored Range
   std::optional<Error> error;
 };
 
@@ -82,7 +82,7 @@ struct TransferEngine::Impl {
     std::unique_ptr<store::PartialFile> partial;
     std::vector<Part> parts;
     size_t next_start = 0;
-    std::deque<size_t> restart;           // parts holding a buffer, to fetch again
+    std::deque<size_t> restart;             // parts holding a buffer, to fetch again
     std::vector<size_t> awaiting_location;  // parts parked while re-resolving
     size_t next_hash = 0;
     bool hash_busy = false;
@@ -118,8 +118,8 @@ struct TransferEngine::Impl {
 
   WorkerPool workers;  // last: joined (draining its tasks) before the rest dies
 
-  Impl(http::Client& h, hub::HubClient& hb, store::Destination& d, hub::RepoRef r, std::string c,
-       TransferSettings s, Progress& p, const std::atomic<bool>& cf)
+  Impl(http::Client& h, hub::HubClient& hb, store::Destination& d, hub::RepoRef r, std::string c, TransferSettings s,
+       Progress& p, const std::atomic<bool>& cf)
       : http(h),
         hub(hb),
         dest(d),
@@ -345,10 +345,9 @@ struct TransferEngine::Impl {
     };
     f.requests_in_flight++;
     requests_in_flight++;
-    hub.get_data(std::move(req), f.location.send_token,
-                 [this, fp = &f, i, sink](Result<http::Response> r) {
-                   post([this, fp, i, sink, r = std::move(r)]() mutable { on_part_fetched(*fp, i, *sink, std::move(r)); });
-                 });
+    hub.get_data(std::move(req), f.location.send_token, [this, fp = &f, i, sink](Result<http::Response> r) {
+      post([this, fp, i, sink, r = std::move(r)]() mutable { on_part_fetched(*fp, i, *sink, std::move(r)); });
+    });
   }
 
   void on_part_read_back(FileRun& f, size_t i, Status st) {
@@ -377,15 +376,15 @@ struct TransferEngine::Impl {
       if (on_hub) {
         err = hub.hub_error(*r, fmt::format("'{}' in {}", f.job.spec.path, repo.display()));
       } else {
-        err = make_error(ErrorCode::kHttpStatus, fmt::format("CDN answered HTTP {} for '{}'", r->status,
-                                                             f.job.spec.path));
+        err = make_error(ErrorCode::kHttpStatus,
+                         fmt::format("CDN answered HTTP {} for '{}'", r->status, f.job.spec.path));
         err->http_status = r->status;
         // Signed CDN URLs expire (about an hour): get a fresh one from the Hub.
         reresolve = r->status == 401 || r->status == 403 || r->status == 410;
       }
     } else if (sink.filled != sink.length) {
-      err = make_error(ErrorCode::kNetwork, fmt::format("short body for '{}': {} of {} bytes", f.job.spec.path,
-                                                        sink.filled, sink.length));
+      err = make_error(ErrorCode::kNetwork,
+                       fmt::format("short body for '{}': {} of {} bytes", f.job.spec.path, sink.filled, sink.length));
     }
     if (err) {
       if (f.error || stopping()) {
@@ -563,9 +562,8 @@ struct TransferEngine::Impl {
   }
 
   bool all_settled() const {
-    return std::all_of(files.begin(), files.end(), [](const auto& f) {
-      return f->phase == Phase::kDone || f->phase == Phase::kFailed;
-    });
+    return std::all_of(files.begin(), files.end(),
+                       [](const auto& f) { return f->phase == Phase::kDone || f->phase == Phase::kFailed; });
   }
 
   TransferReport run(std::vector<FileJob> jobs) {

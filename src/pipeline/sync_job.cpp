@@ -127,9 +127,8 @@ Result<SyncPlan> SyncJob::plan(const SyncRequest& request) {
   std::sort(plan.files.begin(), plan.files.end(),
             [](const PlannedFile& a, const PlannedFile& b) { return a.spec.path < b.spec.path; });
   if (plan.files.empty()) {
-    return unexpected(ErrorCode::kEntryNotFound,
-                      fmt::format("no file of {} at {} matches the include/exclude patterns",
-                                  request.repo.display(), plan.commit));
+    return unexpected(ErrorCode::kEntryNotFound, fmt::format("no file of {} at {} matches the include/exclude patterns",
+                                                             request.repo.display(), plan.commit));
   }
 
   // Files we mirrored before that are no longer selected.
@@ -179,8 +178,7 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
                                 [](const FileFailure& f) { return f.error.code == ErrorCode::kIntegrity; });
       if (worst == failures.end()) worst = failures.begin();
       Error e = worst->error;
-      e.message = fmt::format("{} of {} files failed; first: {}", failures.size(), plan.files_to_transfer,
-                              e.message);
+      e.message = fmt::format("{} of {} files failed; first: {}", failures.size(), plan.files_to_transfer, e.message);
       return finish(unexpected(std::move(e)));
     }
   }

@@ -37,7 +37,7 @@ struct PlannedFile {
 struct SyncPlan {
   std::string repo_id;  // as the Hub spells it
   std::string commit;
-  bool up_to_date = false;  // manifest already at this commit, every file present
+  bool up_to_date = false;         // manifest already at this commit, every file present
   std::vector<PlannedFile> files;  // the selection, sorted by path
   std::vector<std::string> removals;
   size_t files_to_transfer = 0;

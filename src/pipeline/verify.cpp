@@ -11,8 +11,8 @@
 
 namespace hfm::pipeline {
 
-Result<VerifyReport> verify_destination(store::Destination& dest, const VerifySettings& settings,
-                                        Progress& progress, const std::atomic<bool>& cancel_flag) {
+Result<VerifyReport> verify_destination(store::Destination& dest, const VerifySettings& settings, Progress& progress,
+                                        const std::atomic<bool>& cancel_flag) {
   HFM_ASSIGN_OR_RETURN(auto manifest, dest.read_manifest());
   if (!manifest) {
     return unexpected(ErrorCode::kIntegrity,

@@ -29,7 +29,7 @@ struct VerifyReport {
 };
 
 // kIntegrity when there is no manifest (not a complete mirror).
-Result<VerifyReport> verify_destination(store::Destination& dest, const VerifySettings& settings,
-                                        Progress& progress, const std::atomic<bool>& cancel_flag);
+Result<VerifyReport> verify_destination(store::Destination& dest, const VerifySettings& settings, Progress& progress,
+                                        const std::atomic<bool>& cancel_flag);
 
 }  // namespace hfm::pipeline

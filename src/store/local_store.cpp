@@ -45,9 +45,7 @@ std::string id_kind_name(ContentIdKind k) { return k == ContentIdKind::kSha256 ?
 
 // Partial-file names: unique per (path, content) so two repo files with the
 // same bytes never share a partial.
-std::string partial_stem(const FileSpec& f) {
-  return sha256_hex(f.path).substr(0, 16) + "-" + f.content_id;
-}
+std::string partial_stem(const FileSpec& f) { return sha256_hex(f.path).substr(0, 16) + "-" + f.content_id; }
 
 class LocalPartialFile final : public PartialFile {
  public:
@@ -67,7 +65,8 @@ class LocalPartialFile final : public PartialFile {
   }
 
   Status open() {
-    const size_t parts = spec_.size_bytes == 0 ? 0 : static_cast<size_t>((spec_.size_bytes + part_size_ - 1) / part_size_);
+    const size_t parts =
+        spec_.size_bytes == 0 ? 0 : static_cast<size_t>((spec_.size_bytes + part_size_ - 1) / part_size_);
     done_.assign(parts, false);
     bool resumed = false;
     if (fs::exists(data_path_) && fs::exists(state_path_)) {
@@ -110,8 +109,8 @@ class LocalPartialFile final : public PartialFile {
   Status write_part(size_t, uint64_t offset, std::span<const char> bytes) override {
     size_t written = 0;
     while (written < bytes.size()) {
-      const ssize_t n = ::pwrite(fd_, bytes.data() + written, bytes.size() - written,
-                                 static_cast<off_t>(offset + written));
+      const ssize_t n =
+          ::pwrite(fd_, bytes.data() + written, bytes.size() - written, static_cast<off_t>(offset + written));
       if (n < 0) {
         if (errno == EINTR) continue;
         return io_error("cannot write", data_path_, errno);
@@ -167,7 +166,8 @@ class LocalPartialFile final : public PartialFile {
       fs::create_directories(final_path_.parent_path(), ec);
       if (ec) return io_error("cannot create folder", final_path_.parent_path(), ec.value());
     }
-    if (::rename(data_path_.c_str(), final_path_.c_str()) != 0) return io_error("cannot move into place", final_path_, errno);
+    if (::rename(data_path_.c_str(), final_path_.c_str()) != 0)
+      return io_error("cannot move into place", final_path_, errno);
     std::error_code ec;
     fs::remove(state_path_, ec);
     if (durable_) HFM_TRY(fsync_dir(final_path_.parent_path()));
@@ -375,8 +375,8 @@ Result<std::unique_ptr<PartialFile>> LocalStore::open_partial(const FileSpec& fi
   const std::string stem = partial_stem(file);
   auto pf = std::make_unique<LocalPartialFile>(state_dir_ / "partial" / (stem + ".part"),
                                                state_dir_ / "partial" / (stem + ".state"),
-                                               final_path(file.path, file.content_id), repo_dir_, file,
-                                               part_size_bytes, durable_, layout_ == LocalLayout::kPlain);
+                                               final_path(file.path, file.content_id), repo_dir_, file, part_size_bytes,
+                                               durable_, layout_ == LocalLayout::kPlain);
   HFM_TRY(pf->open());
   return std::unique_ptr<PartialFile>(std::move(pf));
 }
@@ -400,12 +400,13 @@ Status LocalStore::record_pending(const std::string& path) {
 }
 
 Status LocalStore::record_verified(const FileSpec& file) {
-  return append_journal(nlohmann::json{{"path", file.path},
-                                       {"content_id", file.content_id},
-                                       {"size", file.size_bytes},
-                                       {"hash", id_kind_name(file.id_kind)},
-                                       {"git_oid", file.git_oid}}
-                            .dump());
+  return append_journal(nlohmann::json{
+      {"path", file.path},
+      {"content_id", file.content_id},
+      {"size", file.size_bytes},
+      {"hash", id_kind_name(file.id_kind)},
+      {"git_oid",
+       file.git_oid}}.dump());
 }
 
 Status LocalStore::remove_file(const std::string& path) {
@@ -431,8 +432,7 @@ Status LocalStore::finish(const SyncContext& ctx, const std::vector<FileSpec>& f
   if (layout_ != LocalLayout::kHfCache) return {};
   const fs::path snapshot = repo_dir_ / "snapshots" / ctx.commit;
   for (const auto& f : files) {
-    HFM_TRY(make_parents_inside(snapshot.parent_path().parent_path(),
-                                "snapshots/" + ctx.commit + "/" + f.path));
+    HFM_TRY(make_parents_inside(snapshot.parent_path().parent_path(), "snapshots/" + ctx.commit + "/" + f.path));
     // Relative link: one "../" per folder between the link and the repo folder.
     const size_t depth = 2 + static_cast<size_t>(std::count(f.path.begin(), f.path.end(), '/'));
     std::string target;

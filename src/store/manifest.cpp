@@ -103,7 +103,8 @@ Result<Manifest> parse_manifest(const nlohmann::json& doc) {
   HFM_ASSIGN_OR_RETURN(m.commit, get_string(doc, "commit", ""));
   if (!is_hex_id(m.commit, 40)) return bad_manifest("\"commit\" must be 40 lowercase hex digits");
   HFM_ASSIGN_OR_RETURN(m.layout, get_string(doc, "layout", ""));
-  if (m.layout != "plain" && m.layout != "hf-cache") return bad_manifest("\"layout\" must be \"plain\" or \"hf-cache\"");
+  if (m.layout != "plain" && m.layout != "hf-cache")
+    return bad_manifest("\"layout\" must be \"plain\" or \"hf-cache\"");
   HFM_ASSIGN_OR_RETURN(m.include, get_patterns(doc, "include"));
   HFM_ASSIGN_OR_RETURN(m.exclude, get_patterns(doc, "exclude"));
   HFM_ASSIGN_OR_RETURN(m.tool_version, get_string(doc, "tool_version", ""));
@@ -120,8 +121,8 @@ Result<Manifest> parse_manifest(const nlohmann::json& doc) {
     m.files.push_back(std::move(file));
   }
   std::sort(m.files.begin(), m.files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
-  const auto duplicate = std::adjacent_find(m.files.begin(), m.files.end(),
-                                            [](const auto& a, const auto& b) { return a.path == b.path; });
+  const auto duplicate =
+      std::adjacent_find(m.files.begin(), m.files.end(), [](const auto& a, const auto& b) { return a.path == b.path; });
   if (duplicate != m.files.end()) {
     return bad_manifest(fmt::format("file \"{}\" is listed twice", printable(duplicate->path)));
   }

@@ -38,7 +38,7 @@ struct Manifest {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   std::string tool_version;
-  std::string created_at;  // ISO 8601 UTC
+  std::string created_at;           // ISO 8601 UTC
   std::vector<ManifestFile> files;  // sorted by path (byte order)
 
   uint64_t total_bytes() const;

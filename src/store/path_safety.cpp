@@ -7,8 +7,8 @@
 namespace hfm::store {
 namespace {
 
-constexpr size_t kMaxPathBytes = 4096;     // PATH_MAX on Linux
-constexpr size_t kMaxSegmentBytes = 255;   // NAME_MAX on Linux, macOS, NTFS
+constexpr size_t kMaxPathBytes = 4096;    // PATH_MAX on Linux
+constexpr size_t kMaxSegmentBytes = 255;  // NAME_MAX on Linux, macOS, NTFS
 constexpr std::string_view kStateDir = ".hfmirror";
 
 // Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not
@@ -43,8 +43,7 @@ bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 bool iequals_ascii(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
   return true;
 }
@@ -95,9 +94,9 @@ Result<std::string> validate_repo_path(std::string_view path) {
   constexpr size_t kShownBytes = 200;
   std::string shown = printable(path.substr(0, kShownBytes));
   if (path.size() > kShownBytes) shown += "...";
-  return unexpected(ErrorCode::kUnsafePath,
-                    fmt::format("refusing repo file \"{}\": {}; it could escape or corrupt the destination",
-                                shown, why));
+  return unexpected(
+      ErrorCode::kUnsafePath,
+      fmt::format("refusing repo file \"{}\": {}; it could escape or corrupt the destination", shown, why));
 }
 
 std::string printable(std::string_view text) {

@@ -117,8 +117,8 @@ TEST_F(SyncPipelineTest, MirrorsEveryFileVerified) {
 }
 
 TEST_F(SyncPipelineTest, CdnServerErrorsAndResetsAreRetried) {
-  emu_->set_faults({{"cdn_server_error", {{"count", 2}, {"status", 503}}},
-                    {"cdn_reset", {{"count", 2}, {"after_bytes", 1000}}}});
+  emu_->set_faults(
+      {{"cdn_server_error", {{"count", 2}, {"status", 503}}}, {"cdn_reset", {{"count", 2}, {"after_bytes", 1000}}}});
   testing::TempDir dir;
   auto run = sync(dir.path(), "acme/tiny");
   ASSERT_TRUE(run.status) << run.status.error().describe();

@@ -92,7 +92,8 @@ TEST(FnmatchCase, AgreesWithPython) {
       {"*", "a\nb", true},
   };
   for (const FnmatchCase& c : cases) {
-    EXPECT_EQ(fnmatch_case(c.pattern, c.name), c.matches) << "pattern=\"" << c.pattern << "\" name=\"" << c.name << "\"";
+    EXPECT_EQ(fnmatch_case(c.pattern, c.name), c.matches)
+        << "pattern=\"" << c.pattern << "\" name=\"" << c.name << "\"";
   }
 }
 

@@ -174,13 +174,10 @@ TEST(Manifest, RejectsEveryKindOfDamage) {
       {"non-hex content id", [](auto& d) { d["files"][1]["content_id"] = std::string(40, 'g'); }, "hex"},
       {"missing git oid", [](auto& d) { d["files"][0].erase("git_oid"); }, "\"git_oid\" is missing"},
       {"bad git oid", [](auto& d) { d["files"][0]["git_oid"] = "xyz"; }, "\"git_oid\""},
-      {"duplicate path",
-       [](auto& d) {
-         d["files"][1]["path"] = d["files"][0]["path"];
-       },
-       "listed twice"},
+      {"duplicate path", [](auto& d) { d["files"][1]["path"] = d["files"][0]["path"]; }, "listed twice"},
       {"file_count off", [](auto& d) { d["file_count"] = 3; }, "\"file_count\" is 3 but 2"},
-      {"total_bytes off", [](auto& d) { d["total_bytes"] = 1; }, "\"total_bytes\" is 1 but the files add up to 1048762"},
+      {"total_bytes off", [](auto& d) { d["total_bytes"] = 1; },
+       "\"total_bytes\" is 1 but the files add up to 1048762"},
       {"size overflow",
        [](auto& d) {
          d["files"][0]["size"] = UINT64_MAX;

@@ -246,8 +246,7 @@ TEST(ModelsConfig, UnknownFieldsSuggestTheClosestName) {
   EXPECT_HAS(parse_error("default: {to: /x}\nmodels: [{name: a, modelId: o/a}]"),
              "top level: unknown field \"default\" (did you mean \"defaults\"?)");
   EXPECT_HAS(parse_error("modles:\n  - {name: a, modelId: o/a}\n"), "did you mean \"models\"?");
-  EXPECT_HAS(parse_error("huggingFaceModels:\n  - {name: a, modelId: o/a}\n"),
-             "did you mean \"huggingfaceModels\"?");
+  EXPECT_HAS(parse_error("huggingFaceModels:\n  - {name: a, modelId: o/a}\n"), "did you mean \"huggingfaceModels\"?");
 }
 
 TEST(ModelsConfig, RequiredFields) {
@@ -269,7 +268,8 @@ TEST(ModelsConfig, ValueChecks) {
       {"- {name: a b, modelId: o/a, to: /x}", "must match"},
       {"- {name: a, modelId: acme/../x, to: /x}", "field \"modelId\": invalid repo id"},
       {"- {name: a, repoId: \"a/b/c\", to: /x}", "field \"repoId\": invalid repo id"},
-      {"- {name: a, modelId: o/a, to: /x, repoType: space}", "field \"repoType\": \"space\": use \"model\" or \"dataset\""},
+      {"- {name: a, modelId: o/a, to: /x, repoType: space}",
+       "field \"repoType\": \"space\": use \"model\" or \"dataset\""},
       {"- {name: a, modelId: o/a, to: /x, layout: flat}", "field \"layout\""},
       {"- {name: a, modelId: o/a, to: \"s3://bucket/x\", layout: hf-cache}", "\"hf-cache\" is for local destinations"},
       {"- {name: a, modelId: o/a, s3Bucket: My_Bucket}", "field \"s3Bucket\": \"My_Bucket\" is not a valid S3 bucket"},

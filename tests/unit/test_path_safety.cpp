@@ -10,10 +10,10 @@ namespace {
 using namespace std::string_literals;
 
 TEST(ValidateRepoPath, AcceptsOrdinaryRepoPaths) {
-  for (const std::string& path : {"config.json"s, "regression/ref-lfs.bin"s, ".gitattributes"s, "a/b/c/d/e.txt"s,
-                                 "with space/file name.txt"s, "+=&%~'()!*.bin"s, "数据/模型.safetensors"s,
-                                 "emoji-\xf0\x9f\xa4\x97.md"s, "..hidden"s, "a..b/c"s, "..."s, "x/.hfmirror"s,
-                                 ".hfmirrors/x"s, "C/x"s, "a/C:/b"s, "weird:name"s}) {
+  for (const std::string& path :
+       {"config.json"s, "regression/ref-lfs.bin"s, ".gitattributes"s, "a/b/c/d/e.txt"s, "with space/file name.txt"s,
+        "+=&%~'()!*.bin"s, "数据/模型.safetensors"s, "emoji-\xf0\x9f\xa4\x97.md"s, "..hidden"s, "a..b/c"s, "..."s,
+        "x/.hfmirror"s, ".hfmirrors/x"s, "C/x"s, "a/C:/b"s, "weird:name"s}) {
     const auto r = validate_repo_path(path);
     ASSERT_TRUE(r.has_value()) << path << ": " << r.error().message;
     EXPECT_EQ(r.value(), path);
@@ -60,10 +60,10 @@ TEST(ValidateRepoPath, RefusesEscapesAndOddities) {
       {"a\x1f", "control character"},
       {"a\x7f", "control character"},
       {"bad\xff.bin", "UTF-8"},
-      {"\xc0\xaf", "UTF-8"},              // overlong '/'
-      {"\xed\xa0\x80", "UTF-8"},          // surrogate
-      {"\xf4\x90\x80\x80", "UTF-8"},      // above U+10FFFF
-      {"trunc\xe6\x95", "UTF-8"},         // cut sequence
+      {"\xc0\xaf", "UTF-8"},          // overlong '/'
+      {"\xed\xa0\x80", "UTF-8"},      // surrogate
+      {"\xf4\x90\x80\x80", "UTF-8"},  // above U+10FFFF
+      {"trunc\xe6\x95", "UTF-8"},     // cut sequence
       {".hfmirror/manifest.json", "reserved"},
       {".hfmirror", "reserved"},
       {".HFMirror/manifest.json", "reserved"},

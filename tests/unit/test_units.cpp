@@ -65,8 +65,8 @@ TEST(ParseByteSize, MessagesSayWhy) {
 }
 
 TEST(ParseByteSize, RejectsOverflow) {
-  for (const char* text : {"18446744073709551616", "99999999999999999999999", "16777216TiB", "17179869184GiB",
-                           "18446744073709552KB"}) {
+  for (const char* text :
+       {"18446744073709551616", "99999999999999999999999", "16777216TiB", "17179869184GiB", "18446744073709552KB"}) {
     const auto r = parse_byte_size(text);
     ASSERT_FALSE(r.has_value()) << text;
     EXPECT_NE(r.error().message.find("too large"), std::string::npos) << r.error().message;

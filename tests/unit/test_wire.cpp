@@ -110,8 +110,7 @@ TEST(ParseTreePage, RejectsMalformedEntries) {
       {R"([{"type":"file","path":"a","size":1,"lfs":{},)" + oid + "}]", "64-hex"},
       {R"([{"type":"file","path":"a","size":1,"lfs":{"oid":"e5698f9a721147f2090edf7da4892e23da00d5be"},)" + oid + "}]",
        "not 64 hex"},
-      {R"([{"type":"file","path":"a","size":1,"lfs":{"oid":")" + sha + R"(","size":2},)" + oid + "}]",
-       "differs"},
+      {R"([{"type":"file","path":"a","size":1,"lfs":{"oid":")" + sha + R"(","size":2},)" + oid + "}]", "differs"},
       {R"([{"type":"file","path":"a","size":1,"xetHash":"xyz",)" + oid + "}]", "\"xetHash\" is not 64 hex"},
   };
   for (const Case& c : cases) {
@@ -231,15 +230,15 @@ TEST(ParseRetryAfter, HttpDateRelativeToNow) {
   EXPECT_EQ(parse_retry_after(header, date - 89500ms), 90s);  // rounds up: never retry early
   EXPECT_EQ(parse_retry_after(header, date), 0s);
   EXPECT_EQ(parse_retry_after(header, date + 1h), 0s);  // in the past
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", sys_days(year(1994) / November / 6) + 8h),
-            49min + 37s);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", sys_days(year(1994) / November / 6) + 8h), 49min + 37s);
 }
 
 TEST(ParseRetryAfter, RejectsOtherDateForms) {
   const auto now = std::chrono::system_clock::time_point{};
-  for (const char* h : {"Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 08:49:37 UTC",
-                        "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "Xyz, 06 Nov 1994 08:49:37 GMT",
-                        "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 0x Nov 1994 08:49:37 GMT"}) {
+  for (const char* h :
+       {"Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "Xyz, 06 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 0x Nov 1994 08:49:37 GMT"}) {
     EXPECT_EQ(parse_retry_after(h, now), std::nullopt) << h;
   }
 }
@@ -271,8 +270,8 @@ TEST(MapHubError, EntryNotFoundWithPlainTextBody) {
 }
 
 TEST(MapHubError, GatedWithoutAndWithToken) {
-  const Error anonymous = map_hub_error(401, "GatedRepo", "Access to model a/b is restricted. Please log in.", "", "",
-                                        "repo a/b");
+  const Error anonymous =
+      map_hub_error(401, "GatedRepo", "Access to model a/b is restricted. Please log in.", "", "", "repo a/b");
   EXPECT_EQ(anonymous.code, ErrorCode::kGated);
   EXPECT_NE(anonymous.message.find("HF_TOKEN"), std::string::npos);
   EXPECT_NE(anonymous.message.find("restricted"), std::string::npos);
@@ -295,8 +294,8 @@ TEST(MapHubError, DisabledRepo) {
 
 TEST(MapHubError, PrivateOrMissingRepoAnswers401) {
   // The recorded anonymous answer: 401, no X-Error-Code, JSON body.
-  const Error e = map_hub_error(401, "", "Invalid username or password.", R"({"error":"Invalid username or password."})",
-                                "Root=1-abc", "repo acme/private");
+  const Error e = map_hub_error(401, "", "Invalid username or password.",
+                                R"({"error":"Invalid username or password."})", "Root=1-abc", "repo acme/private");
   EXPECT_EQ(e.code, ErrorCode::kRepoNotFound);
   EXPECT_NE(e.message.find("repo acme/private not found, or private and needs a token (--token / HF_TOKEN)"),
             std::string::npos)
