@@ -13,6 +13,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "auth/aws_credentials.h"
 #include "auth/hf_token.h"
 #include "cli/progress_renderer.h"
 #include "config/models_config.h"
@@ -25,7 +26,9 @@
 #include "hub/hub_client.h"
 #include "pipeline/sync_job.h"
 #include "pipeline/verify.h"
+#include "s3/s3_client.h"
 #include "store/local_store.h"
+#include "store/s3_store.h"
 
 namespace hfm::cli {
 namespace {
@@ -48,6 +51,13 @@ void install_signal_handlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
+struct S3Options {
+  std::string endpoint;
+  std::string region;
+  std::string addressing = "auto";
+  std::string profile;
+};
+
 struct CommonOptions {
   std::string endpoint;
   std::optional<std::string> token;
@@ -58,6 +68,7 @@ struct CommonOptions {
   std::string progress = "auto";
   std::string ca_bundle;
   bool insecure = false;
+  S3Options s3;
 };
 
 struct SyncOptions {
@@ -84,8 +95,8 @@ struct VerifyOptions {
   std::string layout = "plain";
   std::string repo_id;
   std::string repo_type = "model";
-  bool deep = true;
-  size_t threads = 2;
+  bool deep = false;
+  size_t threads = 4;
 };
 
 // Everything one sync needs, resolved from flags or a config entry.
@@ -133,12 +144,52 @@ Result<store::LocalLayout> parse_layout(const std::string& s) {
   return unexpected(ErrorCode::kUsage, fmt::format("unknown layout '{}' (use plain or hf-cache)", s));
 }
 
+// S3 side of a run: credentials, region, endpoint and the client, made on
+// first use so local-only runs never look for AWS settings.
+struct S3Runtime {
+  std::unique_ptr<auth::CredentialChain> credentials;
+  std::unique_ptr<s3::S3Client> client;
+};
+
+Result<s3::S3Client*> s3_client(std::unique_ptr<S3Runtime>& s3rt, http::Client& http, const S3Options& o) {
+  if (s3rt) return s3rt->client.get();
+  std::optional<std::string> profile;
+  if (!o.profile.empty()) profile = o.profile;
+  HFM_ASSIGN_OR_RETURN(const auto cfg, auth::load_aws_config_settings(profile));
+  s3::S3Settings ss;
+  ss.endpoint = !o.endpoint.empty() ? o.endpoint : cfg.endpoint_url.value_or("");
+  ss.region = !o.region.empty() ? o.region : cfg.region.value_or("us-east-1");
+  if (o.addressing == "path") ss.path_style = true;
+  if (o.addressing == "virtual") ss.path_style = false;
+  if (o.addressing == "auto" && cfg.addressing_style) {
+    if (*cfg.addressing_style == "path") ss.path_style = true;
+    if (*cfg.addressing_style == "virtual") ss.path_style = false;
+  }
+  if (!ss.endpoint.empty()) {
+    auto url = http::parse_url(ss.endpoint);
+    if (!url) return unexpected(ErrorCode::kUsage, fmt::format("invalid S3 endpoint '{}'", ss.endpoint));
+  }
+  auto rt = std::make_unique<S3Runtime>();
+  rt->credentials = std::make_unique<auth::CredentialChain>(auth::default_chain(profile));
+  rt->client = std::make_unique<s3::S3Client>(http, *rt->credentials, ss);
+  log::info("s3.settings endpoint={} region={} path_style={}", ss.endpoint.empty() ? "aws" : ss.endpoint, ss.region,
+            ss.path_style.value_or(!ss.endpoint.empty()));
+  s3rt = std::move(rt);
+  return s3rt->client.get();
+}
+
 Result<std::unique_ptr<store::Destination>> open_destination(const std::string& dest, const std::string& layout,
                                                              const std::string& repo_type, const std::string& repo_id,
-                                                             bool durable) {
+                                                             bool durable, std::unique_ptr<S3Runtime>& s3rt,
+                                                             http::Client& http, const S3Options& s3o) {
   if (dest.rfind("s3://", 0) == 0) {
-    return unexpected(ErrorCode::kUsage,
-                      fmt::format("S3 destinations are not supported by this version yet: '{}'", dest));
+    if (layout == "hf-cache") {
+      return unexpected(ErrorCode::kUsage, "--layout hf-cache is for local folders; S3 mirrors are flat");
+    }
+    HFM_ASSIGN_OR_RETURN(auto uri, s3::parse_s3_uri(dest));
+    HFM_ASSIGN_OR_RETURN(s3::S3Client * client, s3_client(s3rt, http, s3o));
+    HFM_ASSIGN_OR_RETURN(auto store, store::S3Store::open(*client, uri));
+    return std::unique_ptr<store::Destination>(std::move(store));
   }
   if (dest.empty()) return unexpected(ErrorCode::kUsage, "no destination: pass --to PATH");
   HFM_ASSIGN_OR_RETURN(auto lay, parse_layout(layout));
@@ -156,7 +207,8 @@ struct Runtime {
   CommonOptions common;
   std::optional<auth::TokenSource> token;
   std::string endpoint;
-  std::unique_ptr<http::Client> http;
+  std::unique_ptr<http::Client> http;  // before s3: the S3 client uses it
+  std::unique_ptr<S3Runtime> s3rt;
 };
 
 Result<Runtime> make_runtime(const CommonOptions& c) {
@@ -207,7 +259,7 @@ std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, con
   };
   auto dest =
       open_destination(t.destination, t.layout, t.request.repo.type == hub::RepoType::kDataset ? "dataset" : "model",
-                       t.request.repo.id, durable);
+                       t.request.repo.id, durable, rt.s3rt, *rt.http, c.s3);
   if (!dest) return fail(dest.error());
   hub::HubSettings hs;
   hs.endpoint = rt.endpoint;
@@ -438,11 +490,14 @@ int cmd_verify(const CommonOptions& common, const VerifyOptions& o) {
                                            "verify --layout hf-cache needs --repo REPO_ID, or DEST as the "
                                            "cache's models--org--name folder"));
   }
-  auto dest = open_destination(root, layout, repo_type, repo_id, false);
+  auto rt = make_runtime(common);
+  if (!rt) return report_error(common, rt.error());
+  auto dest = open_destination(root, layout, repo_type, repo_id, false, rt->s3rt, *rt->http, common.s3);
   if (!dest) return report_error(common, dest.error());
   pipeline::Progress progress;
   pipeline::VerifySettings vs;
   vs.threads = o.threads;
+  vs.deep = o.deep;
   const auto start = std::chrono::steady_clock::now();
   Result<pipeline::VerifyReport> report = [&] {
     ProgressRenderer renderer(progress, progress_mode(common), "verify");
@@ -525,6 +580,13 @@ int run_main(int argc, char** argv) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
     sub->add_option("--ca-bundle", common.ca_bundle, "PEM file of CA certificates to trust")->check(CLI::ExistingFile);
     sub->add_flag("--insecure", common.insecure, "DANGEROUS: do not verify TLS certificates");
+    sub->add_option("--s3-endpoint", common.s3.endpoint,
+                    "S3-compatible server origin (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)");
+    sub->add_option("--region", common.s3.region, "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, profile)");
+    sub->add_option("--s3-addressing", common.s3.addressing,
+                    "auto (path-style for custom endpoints, virtual-hosted on AWS), path or virtual")
+        ->check(CLI::IsMember({"auto", "path", "virtual"}));
+    sub->add_option("--profile", common.s3.profile, "AWS profile (default: $AWS_PROFILE or default)");
   };
 
   SyncOptions so;
@@ -550,12 +612,14 @@ int run_main(int argc, char** argv) {
 
   VerifyOptions vo;
   auto* verify = app.add_subcommand("verify", "re-read a mirror and re-hash every file against its manifest");
-  verify->add_option("dest", vo.dest, "the mirror's folder (the --to of sync)")->required();
+  verify->add_option("dest", vo.dest, "the mirror: a folder or s3://bucket/prefix (the --to of sync)")->required();
   verify->add_option("--layout", vo.layout, "plain or hf-cache")->check(CLI::IsMember({"plain", "hf-cache"}));
   verify->add_option("--repo", vo.repo_id, "with --layout hf-cache: which repo in the cache");
   verify->add_option("--repo-type", vo.repo_type, "model or dataset")->check(CLI::IsMember({"model", "dataset"}));
-  verify->add_flag("--deep", vo.deep, "re-hash every byte (the default for local folders)");
-  verify->add_option("--threads", vo.threads, "files hashed in parallel (default 2)");
+  verify->add_flag("--deep", vo.deep,
+                   "S3: re-read and re-hash every byte (default: sizes and stored content ids); local folders are "
+                   "always re-hashed");
+  verify->add_option("--threads", vo.threads, "files checked in parallel (default 4)");
   add_common(verify);
 
   try {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ class ContentHasher {
   void update(std::string_view data);
   // Lowercase hex digest; the hasher is spent afterwards.
   std::string finish_hex();
+  // The state after the bytes hashed so far, as hex, for a later run to
+  // continue from (same machine architecture).
+  std::string save_state() const;
+  static std::optional<ContentHasher> restore(HashKind kind, std::string_view state_hex);
   HashKind kind() const { return kind_; }
 
  private:
@@ -40,5 +45,11 @@ std::string sha256_hex(std::string_view data);
 std::string git_blob_sha1_hex(std::string_view data);
 // True for exactly 40 (sha1) or 64 (sha256) lowercase hex characters.
 bool is_hex_id(std::string_view s, size_t length);
+std::string base64_encode(std::span<const unsigned char> bytes);
+// Content-MD5 header value: base64 of the raw MD5 digest.
+std::string md5_base64(std::string_view data);
+std::string md5_hex(std::string_view data);
+// x-amz-checksum-sha256 value: base64 of the raw digest given in hex.
+std::string hex_to_base64(std::string_view hex);
 
 }  // namespace hfm

@@ -44,6 +44,7 @@ struct Client::Transfer {
   std::optional<Error> abort_error;  // set by a callback that aborted the transfer
   char error_buffer[CURL_ERROR_SIZE] = {};
   ClientStats* stats = nullptr;
+  size_t upload_offset = 0;  // into the request body, per attempt
 
   ~Transfer() { release_handle(); }
   void release_handle() {
@@ -84,6 +85,20 @@ struct Client::Transfer {
       t->response.headers.add(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
     }
     return len;
+  }
+
+  std::span<const char> upload_body() const {
+    if (request.body_view) return *request.body_view;
+    return {request.body.data(), request.body.size()};
+  }
+
+  static size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const auto body = t->upload_body();
+    const size_t n = std::min(size * nitems, body.size() - t->upload_offset);
+    std::memcpy(buffer, body.data() + t->upload_offset, n);
+    t->upload_offset += n;
+    return n;
   }
 
   static size_t on_write(char* data, size_t size, size_t nmemb, void* user) {
@@ -250,7 +265,9 @@ void Client::start_attempt_on_io(std::unique_ptr<Transfer> t) {
   t->deliver_to_sink = false;
   t->abort_error.reset();
   t->error_buffer[0] = '\0';
+  t->upload_offset = 0;
   if (t->request.on_attempt) t->request.on_attempt();
+  if (t->request.before_send) t->request.before_send(t->request);
 
   const Request& r = t->request;
   CURL* easy = curl_easy_init();
@@ -280,10 +297,13 @@ void Client::start_attempt_on_io(std::unique_ptr<Transfer> t) {
   }
   if (r.method == "HEAD") {
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-  } else if (r.method == "POST") {
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+  } else if (r.method == "POST" || r.method == "PUT") {
+    // The body streams from the request (no copy), for POST and PUT alike.
+    curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &Transfer::on_read);
+    curl_easy_setopt(easy, CURLOPT_READDATA, t.get());
+    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t->upload_body().size()));
+    if (r.method == "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "POST");
   } else if (r.method != "GET") {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }

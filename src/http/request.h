@@ -62,6 +62,9 @@ struct Request {
   // callers decide per host whether it goes at all.
   std::optional<Secret> bearer;
   std::string body;
+  // Request body that is not copied (an upload straight from a pooled
+  // buffer); used instead of `body` when set. Must outlive the request.
+  std::optional<std::span<const char>> body_view;
   std::optional<ByteRange> range;
   bool identity_encoding = true;  // Accept-Encoding: identity (sizes and ranges are raw bytes)
   // Called once headers are known, before any body byte; return false to abort.
@@ -70,6 +73,9 @@ struct Request {
   std::function<bool(std::span<const char> bytes)> on_body;
   // Called before every attempt, so sinks can reset after a retry.
   std::function<void()> on_attempt;
+  // Called on the I/O thread just before every attempt, with the request
+  // itself: signing happens here, so a retry is signed afresh.
+  std::function<void(Request&)> before_send;
   size_t max_body_bytes = 32u << 20;
   Timeouts timeouts;
   bool retry = true;

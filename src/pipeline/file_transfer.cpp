@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 
 #include "core/hash.h"
@@ -92,6 +93,10 @@ struct TransferEngine::Impl {
     int resolves = 0;
     std::optional<Error> error;
     uint64_t bytes_downloaded = 0;
+    bool hold_buffers = false;                  // one-part file whose bytes go to commit()
+    bool track_progress = false;                // keep hash states for resume points
+    std::map<size_t, std::string> hash_states;  // parts hashed -> hash state after them
+    size_t progress_recorded = 0;
   };
 
   http::Client& http;
@@ -200,27 +205,47 @@ struct TransferEngine::Impl {
       return;
     }
     f.partial = std::move(*partial);
-    f.hasher = std::make_unique<ContentHasher>(
-        spec.id_kind == store::ContentIdKind::kSha256 ? HashKind::kSha256 : HashKind::kGitSha1, spec.size_bytes);
-    const auto done = f.partial->completed_parts();
+    f.hasher = std::make_unique<ContentHasher>(spec.id_kind, spec.size_bytes);
+    f.hold_buffers = f.partial->wants_bytes_at_commit() && spec.size_bytes <= settings.part_size_bytes;
+    f.track_progress = f.partial->wants_progress();
+    const store::ResumeInfo resume = f.partial->resume_info();
+    // Parts already durable and hashed by an earlier run need neither bytes nor a request.
+    size_t hashed = 0;
+    if (resume.hashed_parts > 0) {
+      if (auto restored = ContentHasher::restore(spec.id_kind, resume.hash_state)) {
+        *f.hasher = std::move(*restored);
+        hashed = resume.hashed_parts;
+      }
+    }
+    const auto& readable = resume.readable_parts;
     for (uint64_t off = 0, i = 0; off < spec.size_bytes; off += settings.part_size_bytes, ++i) {
       Part p;
       p.offset = off;
       p.length = std::min(settings.part_size_bytes, spec.size_bytes - off);
-      p.from_disk = i < done.size() && done[i];
-      if (p.from_disk) {
+      if (i < hashed) {
+        p.state = PartState::kHashed;
         p.written = true;
+      } else {
+        p.from_disk = i < readable.size() && readable[i];
+        p.written = p.from_disk;
+      }
+      if (i < hashed || p.from_disk) {
         progress.bytes_reused += p.length;
         report.bytes_reused += p.length;
       }
       f.parts.push_back(p);
     }
+    f.next_hash = std::min(hashed, f.parts.size());
+    f.next_start = f.next_hash;
+    f.progress_recorded = f.next_hash;
+    if (f.next_hash > 0) progress.bytes_done += std::min(spec.size_bytes, f.next_hash * settings.part_size_bytes);
     if (spec.size_bytes == 0) {
       f.phase = Phase::kTransferring;
       maybe_finish(f);
       return;
     }
-    bool all_local = std::all_of(f.parts.begin(), f.parts.end(), [](const Part& p) { return p.from_disk; });
+    bool all_local = std::all_of(f.parts.begin(), f.parts.end(),
+                                 [](const Part& p) { return p.from_disk || p.state == PartState::kHashed; });
     if (!f.job.lfs && f.parts.size() == 1 && !all_local) {
       // Small regular file: its bytes come with the resolve answer itself.
       f.direct = true;
@@ -411,17 +436,20 @@ struct TransferEngine::Impl {
     f.bytes_downloaded += p.length;
     report.bytes_downloaded += p.length;
     progress.bytes_done += p.length;
-    // Write at its offset in parallel with hashing; the buffer returns to the
-    // pool when both are done.
-    run_on_worker(&f, [this, fp = &f, i, data = pool.data(*p.buffer), offset = p.offset, len = p.length] {
-      Status st = fp->partial->write_part(i, offset, {data, static_cast<size_t>(len)});
-      // A one-part file is committed right away: no resume record needed.
-      if (st && fp->parts.size() > 1) st = fp->partial->mark_part_done(i);
-      post([this, fp, i, st = std::move(st)]() mutable {
-        fp->tasks_in_flight--;
-        on_part_written(*fp, i, std::move(st));
+    if (f.hold_buffers) {
+      p.written = true;  // its bytes go to commit() instead
+    } else {
+      // Write at its offset in parallel with hashing; the buffer returns to
+      // the pool when both are done.
+      run_on_worker(&f, [this, fp = &f, i, data = pool.data(*p.buffer), offset = p.offset, len = p.length] {
+        fp->partial->write_part(i, offset, {data, static_cast<size_t>(len)}, [this, fp, i](Status st) {
+          post([this, fp, i, st = std::move(st)]() mutable {
+            fp->tasks_in_flight--;
+            on_part_written(*fp, i, std::move(st));
+          });
+        });
       });
-    });
+    }
     part_ready(f, i);
   }
 
@@ -439,7 +467,33 @@ struct TransferEngine::Impl {
     }
     f.parts[i].written = true;
     maybe_release(f, i);
+    maybe_record_progress(f);
     maybe_finish(f);
+  }
+
+  // Resume points for destinations that cannot read parts back (S3): the
+  // hash state after the longest prefix of parts that are both hashed and
+  // durable.
+  void maybe_record_progress(FileRun& f) {
+    if (!f.track_progress || f.error) return;
+    size_t durable = f.progress_recorded;
+    while (durable < f.next_hash && f.parts[durable].written) ++durable;
+    if (durable <= f.progress_recorded) return;
+    auto it = f.hash_states.find(durable);
+    if (it == f.hash_states.end()) return;
+    std::string state = it->second;
+    f.hash_states.erase(f.hash_states.begin(), std::next(it));
+    f.progress_recorded = durable;
+    run_on_worker(&f, [this, fp = &f, durable, state = std::move(state)] {
+      Status st = fp->partial->record_progress(durable, state);
+      post([this, fp, st = std::move(st)] {
+        fp->tasks_in_flight--;
+        // Only a resume point was lost; the transfer itself goes on.
+        if (!st)
+          log::warn("transfer.progress_not_recorded path={} error=\"{}\"", fp->job.spec.path, st.error().message);
+        maybe_finish(*fp);
+      });
+    });
   }
 
   void try_hash(FileRun& f) {
@@ -452,12 +506,17 @@ struct TransferEngine::Impl {
     }
     if (batch.empty()) return;
     f.hash_busy = true;
-    run_on_worker(&f, [this, fp = &f, batch = std::move(batch), end] {
+    run_on_worker(&f, [this, fp = &f, batch = std::move(batch), start = f.next_hash, end] {
+      std::vector<std::pair<size_t, std::string>> states;
+      size_t index = start;
       for (const auto& [data, len] : batch) {
         fp->hasher->update(std::span<const std::byte>(reinterpret_cast<const std::byte*>(data), len));
+        ++index;
+        if (fp->track_progress) states.emplace_back(index, fp->hasher->save_state());
       }
-      post([this, fp, end] {
+      post([this, fp, end, states = std::move(states)]() mutable {
         fp->tasks_in_flight--;
+        for (auto& [k, s] : states) fp->hash_states[k] = std::move(s);
         on_hashed(*fp, end);
       });
     });
@@ -470,25 +529,30 @@ struct TransferEngine::Impl {
     }
     f.next_hash = end;
     f.hash_busy = false;
+    maybe_record_progress(f);
     try_hash(f);
     maybe_finish(f);
   }
 
   void maybe_release(FileRun& f, size_t i) {
     Part& p = f.parts[i];
-    if (p.buffer && p.state == PartState::kHashed && p.written) {
+    if (p.buffer && p.state == PartState::kHashed && p.written && !f.hold_buffers) {
       pool.release(*p.buffer);
       p.buffer.reset();
     }
   }
 
   void maybe_finish(FileRun& f) {
-    if (f.phase != Phase::kTransferring || f.error || f.hash_busy) return;
+    if (f.phase != Phase::kTransferring || f.error || f.hash_busy || f.tasks_in_flight > 0) return;
     if (f.next_hash != f.parts.size()) return;
     for (const Part& p : f.parts)
       if (!p.written) return;
     f.phase = Phase::kFinishing;
-    run_on_worker(&f, [this, fp = &f] {
+    std::span<const char> whole;
+    if (f.hold_buffers && !f.parts.empty() && f.parts[0].buffer) {
+      whole = {pool.data(*f.parts[0].buffer), static_cast<size_t>(f.parts[0].length)};
+    }
+    run_on_worker(&f, [this, fp = &f, whole] {
       const std::string digest = fp->hasher->finish_hex();
       const auto& spec = fp->job.spec;
       Status st;
@@ -499,7 +563,7 @@ struct TransferEngine::Impl {
                                     spec.content_id, digest));
       } else {
         st = dest.record_pending(spec.path);
-        if (st) st = fp->partial->commit();
+        if (st) st = fp->partial->commit(whole);
         if (st) st = dest.record_verified(spec);
       }
       post([this, fp, st = std::move(st)]() mutable {
@@ -516,6 +580,10 @@ struct TransferEngine::Impl {
     }
     f.phase = Phase::kDone;
     f.partial.reset();
+    for (Part& p : f.parts) {
+      if (p.buffer) pool.release(*p.buffer);
+      p.buffer.reset();
+    }
     active_files--;
     report.files_ok++;
     progress.files_done++;

@@ -36,6 +36,18 @@ Result<VerifyReport> verify_destination(store::Destination& dest, const VerifySe
       return unexpected(ErrorCode::kIntegrity,
                         fmt::format("'{}' has {} bytes, the manifest says {}", mf.path, *size, mf.size_bytes));
     }
+    if (!settings.deep) {
+      HFM_ASSIGN_OR_RETURN(auto stored, dest.stored_content_id(mf));
+      if (stored) {
+        if (*stored != mf.content_id) {
+          return unexpected(ErrorCode::kIntegrity,
+                            fmt::format("'{}' is recorded as content {}, the manifest says {}", mf.path,
+                                        stored->empty() ? "(none)" : *stored, mf.content_id));
+        }
+        progress.bytes_done += mf.size_bytes;
+        return {};
+      }
+    }
     ContentHasher hasher(mf.id_kind, mf.size_bytes);
     for (uint64_t off = 0; off < mf.size_bytes; off += buf.size()) {
       if (cancel_flag.load()) return unexpected(ErrorCode::kCancelled, "interrupted");

@@ -17,6 +17,9 @@ namespace hfm::pipeline {
 struct VerifySettings {
   size_t threads = 2;
   uint64_t chunk_bytes = 8ull << 20;
+  // false: size and the content id the destination stored with the file
+  // (S3 metadata) only; destinations that store none are always re-hashed.
+  bool deep = true;
 };
 
 struct VerifyReport {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,19 +27,36 @@ struct FileSpec {
   std::string git_oid;
 };
 
+// What an interrupted run left of a file.
+struct ResumeInfo {
+  // Parts whose bytes are at the destination and can be read back (local).
+  std::vector<bool> readable_parts;
+  // Parts [0, hashed_parts) are durable and `hash_state` is the whole-file
+  // hash after them (S3: parts cannot be read back before completion).
+  size_t hashed_parts = 0;
+  std::string hash_state;
+};
+
 // A file being written. write_part() may run concurrently for distinct parts.
 class PartialFile {
  public:
   virtual ~PartialFile() = default;
-  // Parts already durable from an earlier, interrupted run (resume).
-  virtual std::vector<bool> completed_parts() const = 0;
-  virtual Status write_part(size_t part_index, uint64_t offset, std::span<const char> bytes) = 0;
-  // Re-reads a completed part so the in-order hash can cover it without a download.
+  virtual ResumeInfo resume_info() const = 0;
+  // Makes one part durable (and recorded for resume). `done` may run on any
+  // thread, before or after write_part returns.
+  virtual void write_part(size_t part_index, uint64_t offset, std::span<const char> bytes,
+                          std::function<void(Status)> done) = 0;
+  // Re-reads a readable part so the in-order hash can cover it without a download.
   virtual Status read_part(uint64_t offset, std::span<char> out) = 0;
-  // Records that a part is durable, so a killed run resumes after it.
-  virtual Status mark_part_done(size_t part_index) = 0;
+  // Whether record_progress() is useful (the pipeline then keeps hash states).
+  virtual bool wants_progress() const { return false; }
+  // Parts [0, parts_hashed) are durable and hash to `hash_state`.
+  virtual Status record_progress(size_t /*parts_hashed*/, const std::string& /*hash_state*/) { return {}; }
+  // A one-part file hands its bytes to commit() instead of write_part()
+  // (S3: one PutObject after verification).
+  virtual bool wants_bytes_at_commit() const { return false; }
   // Verified: make the file visible at its final path.
-  virtual Status commit() = 0;
+  virtual Status commit(std::span<const char> whole_file_when_wanted) = 0;
   // Failed or cancelled: drop the partial data unless it may be resumed.
   virtual void abandon(bool keep_for_resume) = 0;
 };
@@ -80,6 +98,12 @@ class Destination {
   // For verify: size (nullopt when missing) and bytes of a mirrored file.
   virtual Result<std::optional<uint64_t>> file_size(const ManifestFile& file) = 0;
   virtual Status read_file(const ManifestFile& file, uint64_t offset, std::span<char> out) = 0;
+  // The content id the destination recorded with the file itself (S3 object
+  // metadata), for a quick verify without reading the bytes; nullopt when the
+  // destination keeps none.
+  virtual Result<std::optional<std::string>> stored_content_id(const ManifestFile&) {
+    return std::optional<std::string>{};
+  }
 };
 
 }  // namespace hfm::store

@@ -101,12 +101,22 @@ class LocalPartialFile final : public PartialFile {
     return {};
   }
 
-  std::vector<bool> completed_parts() const override {
+  ResumeInfo resume_info() const override {
     std::lock_guard<std::mutex> lock(mu_);
-    return done_;
+    ResumeInfo info;
+    info.readable_parts = done_;
+    return info;
   }
 
-  Status write_part(size_t, uint64_t offset, std::span<const char> bytes) override {
+  void write_part(size_t part_index, uint64_t offset, std::span<const char> bytes,
+                  std::function<void(Status)> done) override {
+    Status st = pwrite_all(offset, bytes);
+    // A one-part file is committed right away: no resume record needed.
+    if (st && done_.size() > 1) st = mark_part_done(part_index);
+    done(std::move(st));
+  }
+
+  Status pwrite_all(uint64_t offset, std::span<const char> bytes) {
     size_t written = 0;
     while (written < bytes.size()) {
       const ssize_t n =
@@ -131,7 +141,7 @@ class LocalPartialFile final : public PartialFile {
     return {};
   }
 
-  Status mark_part_done(size_t part_index) override {
+  Status mark_part_done(size_t part_index) {
     std::lock_guard<std::mutex> lock(mu_);
     if (part_index >= done_.size()) return unexpected(ErrorCode::kInternal, "part index out of range");
     done_[part_index] = true;
@@ -148,7 +158,7 @@ class LocalPartialFile final : public PartialFile {
     return write_file_atomic(state_path_, j.dump(), false);
   }
 
-  Status commit() override {
+  Status commit(std::span<const char>) override {
     if (durable_ && ::fdatasync(fd_) != 0) return io_error("cannot flush", data_path_, errno);
     ::close(fd_);
     fd_ = -1;

@@ -38,6 +38,12 @@ FileSpec spec_for(const std::string& path, const std::string& content) {
   return {path, content.size(), ContentIdKind::kGitSha1, git_blob_sha1_hex(content), git_blob_sha1_hex(content)};
 }
 
+Status write(PartialFile& pf, size_t index, uint64_t offset, std::span<const char> bytes) {
+  Status out = unexpected(ErrorCode::kInternal, "done not called");
+  pf.write_part(index, offset, bytes, [&out](Status st) { out = std::move(st); });
+  return out;
+}
+
 const SyncContext kCtx{"acme/tiny", "model", "main", std::string(40, 'a')};
 
 TEST(LocalStore, OpenCreatesNothing) {
@@ -58,10 +64,10 @@ TEST(LocalStore, FileAppearsOnlyAtCommit) {
   const auto spec = spec_for("dir/sub/file.txt", content);
   auto pf = s->open_partial(spec, 16);
   ASSERT_TRUE(pf);
-  ASSERT_TRUE((*pf)->write_part(1, 16, {content.data() + 16, content.size() - 16}));
-  ASSERT_TRUE((*pf)->write_part(0, 0, {content.data(), 16}));
+  ASSERT_TRUE(write(**pf, 1, 16, {content.data() + 16, content.size() - 16}));
+  ASSERT_TRUE(write(**pf, 0, 0, {content.data(), 16}));
   EXPECT_FALSE(fs::exists(t.path / "dir/sub/file.txt"));
-  ASSERT_TRUE((*pf)->commit());
+  ASSERT_TRUE((*pf)->commit({}));
   EXPECT_EQ(slurp(t.path / "dir/sub/file.txt"), content);
 }
 
@@ -73,19 +79,18 @@ TEST(LocalStore, PartialResumesItsDoneParts) {
   const auto spec = spec_for("big.bin", content);
   {
     auto pf = *s->open_partial(spec, 16);
-    ASSERT_TRUE(pf->write_part(1, 16, {content.data() + 16, 16}));
-    ASSERT_TRUE(pf->mark_part_done(1));
+    ASSERT_TRUE(write(*pf, 1, 16, {content.data() + 16, 16}));
     pf->abandon(true);
   }
   auto again = *s->open_partial(spec, 16);
-  EXPECT_EQ(again->completed_parts(), (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(again->resume_info().readable_parts, (std::vector<bool>{false, true, false}));
   std::string back(16, '\0');
   ASSERT_TRUE(again->read_part(16, {back.data(), back.size()}));
   EXPECT_EQ(back, content.substr(16, 16));
   again->abandon(true);
   // A different part size is a different plan: start over.
   auto other = *s->open_partial(spec, 8);
-  EXPECT_EQ(other->completed_parts(), std::vector<bool>(5, false));
+  EXPECT_EQ(other->resume_info().readable_parts, std::vector<bool>(5, false));
   other->abandon(false);
   EXPECT_TRUE(fs::is_empty(t.path / ".hfmirror" / "partial"));
 }
@@ -158,8 +163,8 @@ TEST(LocalStore, HfCacheLinksAreRelative) {
   const std::string content = "deep";
   const auto spec = spec_for("x/y/z.txt", content);
   auto pf = *s->open_partial(spec, 16);
-  ASSERT_TRUE(pf->write_part(0, 0, {content.data(), content.size()}));
-  ASSERT_TRUE(pf->commit());
+  ASSERT_TRUE(write(*pf, 0, 0, {content.data(), content.size()}));
+  ASSERT_TRUE(pf->commit({}));
   ASSERT_TRUE(s->finish(kCtx, {spec}));
   const fs::path repo = t.path / "models--acme--tiny";
   const fs::path link = repo / "snapshots" / kCtx.commit / "x/y/z.txt";

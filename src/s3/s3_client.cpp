@@ -1,0 +1,455 @@
+#include "s3/s3_client.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <future>
+
+#include "auth/sigv4.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "http/url.h"
+
+namespace hfm::s3 {
+namespace {
+
+constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+bool is_aws(const S3Settings& s) { return s.endpoint.empty(); }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+ErrorCode code_for(int status, const std::string& s3_code) {
+  if (s3_code == "AccessDenied" || s3_code == "SignatureDoesNotMatch" || s3_code == "InvalidAccessKeyId" ||
+      s3_code == "InvalidToken" || s3_code == "ExpiredToken" || s3_code == "TokenRefreshRequired" ||
+      s3_code == "AuthorizationHeaderMalformed" || status == 401 || status == 403) {
+    return ErrorCode::kUnauthorized;
+  }
+  if (s3_code == "NoSuchBucket" || s3_code == "NoSuchKey" || s3_code == "NoSuchUpload" || status == 404) {
+    return ErrorCode::kEntryNotFound;
+  }
+  // A part whose bytes changed on the way: worth another attempt.
+  if (s3_code == "XAmzContentSHA256Mismatch" || s3_code == "BadDigest" || s3_code == "IncompleteBody" ||
+      s3_code == "RequestTimeout" || s3_code == "SlowDown" || s3_code == "InternalError") {
+    return ErrorCode::kNetwork;
+  }
+  return ErrorCode::kHttpStatus;
+}
+
+std::string hint_for(const std::string& s3_code) {
+  if (s3_code == "SignatureDoesNotMatch")
+    return " The secret key does not match the access key: check AWS_SECRET_ACCESS_KEY or the profile.";
+  if (s3_code == "InvalidAccessKeyId") return " The access key is unknown to this S3 server.";
+  if (s3_code == "AccessDenied") return " The credentials lack permission for this bucket or prefix.";
+  if (s3_code == "NoSuchBucket") return " Create the bucket first, or check the name and --s3-endpoint.";
+  if (s3_code == "ExpiredToken") return " The session token has expired.";
+  return "";
+}
+
+}  // namespace
+
+Result<S3Uri> parse_s3_uri(std::string_view uri) {
+  if (uri.substr(0, 5) != "s3://") return unexpected(ErrorCode::kUsage, fmt::format("not an s3:// URI: '{}'", uri));
+  std::string_view rest = uri.substr(5);
+  const size_t slash = rest.find('/');
+  S3Uri out;
+  out.bucket = std::string(rest.substr(0, slash));
+  std::string_view prefix = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  out.prefix = std::string(prefix);
+  HFM_TRY(validate_bucket_name(out.bucket));
+  if (out.prefix.find("//") != std::string::npos || (!out.prefix.empty() && out.prefix.front() == '/')) {
+    return unexpected(ErrorCode::kUsage, fmt::format("the key prefix in '{}' has an empty segment", uri));
+  }
+  return out;
+}
+
+Status validate_bucket_name(std::string_view b) {
+  auto bad = [&](std::string_view why) {
+    return unexpected(ErrorCode::kUsage, fmt::format("invalid S3 bucket name '{}': {}", b, why));
+  };
+  if (b.size() < 3 || b.size() > 63) return bad("must be 3 to 63 characters");
+  for (char c : b) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+      return bad("only lowercase letters, digits, '.' and '-' are allowed");
+  }
+  if (!std::isalnum(static_cast<unsigned char>(b.front())) || !std::isalnum(static_cast<unsigned char>(b.back())))
+    return bad("must start and end with a letter or digit");
+  if (b.find("..") != std::string_view::npos) return bad("must not contain '..'");
+  return {};
+}
+
+S3Client::S3Client(http::Client& http, auth::CredentialChain& credentials, S3Settings settings)
+    : http_(http), credentials_(credentials), settings_(std::move(settings)) {
+  while (!settings_.endpoint.empty() && settings_.endpoint.back() == '/') settings_.endpoint.pop_back();
+}
+
+S3Client::Target S3Client::target(const std::string& bucket, const std::string& key,
+                                  const std::vector<std::pair<std::string, std::string>>& query) const {
+  std::string origin;
+  std::string host;
+  std::string path;
+  const std::string encoded_key = key.empty() ? "" : auth::uri_encode_s3_path(key);
+  const bool path_style = settings_.path_style.value_or(!is_aws(settings_));
+  if (is_aws(settings_)) {
+    host = path_style ? fmt::format("s3.{}.amazonaws.com", settings_.region)
+                      : fmt::format("{}.s3.{}.amazonaws.com", bucket, settings_.region);
+    origin = "https://" + host;
+  } else {
+    auto url = http::parse_url(settings_.endpoint);
+    origin = url ? url->origin() : settings_.endpoint;
+    host = origin.substr(origin.find("://") + 3);
+    if (!path_style) {
+      host = bucket + "." + host;
+      origin = url->scheme + "://" + host;
+    }
+  }
+  path = path_style ? "/" + bucket + (key.empty() ? "/" : "/" + encoded_key) : "/" + encoded_key;
+  std::string q;
+  for (const auto& [k, v] : query) {
+    q += q.empty() ? "?" : "&";
+    q += auth::uri_encode(k, false) + "=" + auth::uri_encode(v, false);
+  }
+  return {origin + path + q, host, path};
+}
+
+std::string S3Client::object_url(const std::string& bucket, const std::string& key) const {
+  return target(bucket, key, {}).url;
+}
+
+Error S3Client::error_from(const http::Response& r, const S3Call& call) const {
+  const auto body = parse_error_body(r.body);
+  const std::string code = body ? body->code : "";
+  Error e;
+  e.code = code_for(r.status, code);
+  e.http_status = r.status;
+  e.remote_code = code;
+  e.request_id = body && !body->request_id.empty() ? body->request_id
+                                                   : std::string(r.headers.get("x-amz-request-id").value_or(""));
+  const std::string what = call.key.empty() ? fmt::format("s3://{}", call.bucket)
+                                            : fmt::format("s3://{}/{}", call.bucket, call.key);
+  std::string msg = body && !body->message.empty() ? body->message : (code.empty() ? "S3 error" : code);
+  e.message = fmt::format("{} {}: {}.{}", call.method, what, msg, hint_for(code));
+  if (code == "PermanentRedirect" || r.status == 301) {
+    const auto region = r.headers.get("x-amz-bucket-region");
+    e.message += fmt::format(" The bucket is in region {}: set --region or AWS_REGION.", region.value_or("another region"));
+    e.code = ErrorCode::kConfig;
+  }
+  return e;
+}
+
+void S3Client::send(S3Call call, std::function<void(Result<http::Response>)> done) {
+  send_attempt(std::make_shared<S3Call>(std::move(call)), 0, std::move(done));
+}
+
+void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
+                            std::function<void(Result<http::Response>)> done) {
+  auto creds = credentials_.get();
+  if (!creds) {
+    done(unexpected(std::move(creds.error())));
+    return;
+  }
+  if (call->payload_sha256_hex.empty()) {
+    if (call->body_view) {
+      call->payload_sha256_hex = sha256_hex({call->body_view->data(), call->body_view->size()});
+    } else {
+      call->payload_sha256_hex = call->body.empty() ? kEmptySha256 : sha256_hex(call->body);
+    }
+  }
+  const Target t = target(call->bucket, call->key, call->query);
+  http::Request req;
+  req.method = call->method;
+  req.url = t.url;
+  req.body = call->body;
+  req.body_view = call->body_view;
+  req.range = call->range;
+  req.on_body = call->on_body;
+  req.on_headers = call->on_headers;
+  req.on_attempt = call->on_attempt;
+  req.log_tag = call->log_tag;
+  req.identity_encoding = false;  // S3 does not compress; keep the signed header set minimal
+  // Signing happens on the I/O thread right before each attempt.
+  req.before_send = [this, call, t, creds = std::move(*creds)](http::Request& r) {
+    auth::SigningRequest sr;
+    sr.method = call->method;
+    sr.host = t.host;
+    sr.path = t.canonical_path;
+    sr.query = call->query;
+    sr.headers = call->headers;
+    if (call->range) {
+      sr.headers.emplace_back("range", fmt::format("bytes={}-{}", call->range->first, call->range->last));
+    }
+    sr.payload_sha256_hex = call->payload_sha256_hex;
+    const auto now = std::chrono::system_clock::now() + std::chrono::seconds(clock_skew_seconds_.load());
+    const auto signed_headers = auth::sign_v4(sr, creds, settings_.region, "s3", now);
+    r.headers.clear();
+    for (const auto& [k, v] : call->headers) r.headers.set(k, v);
+    for (const auto& [k, v] : signed_headers.headers_to_add) r.headers.set(k, v);
+  };
+  http_.submit(std::move(req), [this, call, skew_retries, done = std::move(done)](Result<http::Response> result) {
+    if (!result) {
+      done(std::move(result));
+      return;
+    }
+    http::Response& r = *result;
+    if (r.status >= 200 && r.status < 300) {
+      // CompleteMultipartUpload (and CopyObject) may report failure inside a 200.
+      if (call->method == "POST" && !call->on_body) {
+        if (auto err = parse_error_body(r.body)) {
+          Error e = error_from(r, *call);
+          e.code = code_for(500, err->code);
+          if (e.code == ErrorCode::kHttpStatus) e.code = ErrorCode::kNetwork;
+          e.message = fmt::format("{} {}: {} inside a 200 answer ({})", call->method, call->key, err->code,
+                                  err->message);
+          done(unexpected(std::move(e)));
+          return;
+        }
+      }
+      done(std::move(result));
+      return;
+    }
+    Error e = error_from(r, *call);
+    if (e.remote_code == "RequestTimeTooSkewed" && skew_retries == 0) {
+      if (auto date = r.headers.get("date")) {
+        const auto skew = auth::clock_skew_from_date_header(*date, std::chrono::system_clock::now());
+        clock_skew_seconds_.store(skew.count());
+        log::warn("s3.clock_skew seconds={} (correcting with the server's Date)", skew.count());
+        send_attempt(call, skew_retries + 1, done);
+        return;
+      }
+    }
+    if (e.code == ErrorCode::kUnauthorized && (e.remote_code == "ExpiredToken" || e.remote_code == "InvalidToken")) {
+      credentials_.invalidate();  // re-read on the next request
+    }
+    done(unexpected(std::move(e)));
+  });
+}
+
+Result<http::Response> S3Client::perform(S3Call call) {
+  std::promise<Result<http::Response>> p;
+  auto f = p.get_future();
+  send(std::move(call), [&p](Result<http::Response> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+namespace {
+void add_put_headers(S3Call& call, const PutOptions& o) {
+  for (const auto& [k, v] : o.metadata) call.headers.emplace_back("x-amz-meta-" + lower(k), v);
+  if (!o.content_type.empty()) call.headers.emplace_back("content-type", o.content_type);
+}
+}  // namespace
+
+Status S3Client::put_object(const std::string& bucket, const std::string& key, std::span<const char> body,
+                            const PutOptions& options) {
+  S3Call c;
+  c.method = "PUT";
+  c.bucket = bucket;
+  c.key = key;
+  c.body_view = body;
+  c.payload_sha256_hex = options.payload_sha256_hex;
+  c.log_tag = "s3.put";
+  add_put_headers(c, options);
+  HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+  (void)r;
+  return {};
+}
+
+Result<std::string> S3Client::create_multipart_upload(const std::string& bucket, const std::string& key,
+                                                      const PutOptions& options) {
+  S3Call c;
+  c.method = "POST";
+  c.bucket = bucket;
+  c.key = key;
+  c.query = {{"uploads", ""}};
+  c.log_tag = "s3.create_mpu";
+  add_put_headers(c, options);
+  HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+  return parse_initiate_multipart_upload(r.body);
+}
+
+void S3Client::upload_part(const std::string& bucket, const std::string& key, const std::string& upload_id,
+                           int part_number, std::span<const char> body, const std::string& payload_sha256_hex,
+                           std::function<void(Result<std::string>)> done) {
+  S3Call c;
+  c.method = "PUT";
+  c.bucket = bucket;
+  c.key = key;
+  c.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
+  c.body_view = body;
+  c.payload_sha256_hex = payload_sha256_hex;
+  c.log_tag = "s3.upload_part";
+  send(std::move(c), [done = std::move(done), part_number](Result<http::Response> r) {
+    if (!r) {
+      done(unexpected(std::move(r.error())));
+      return;
+    }
+    auto etag = r->headers.get("etag");
+    if (!etag || etag->empty()) {
+      done(unexpected(ErrorCode::kProtocol, fmt::format("UploadPart {} answered without an ETag", part_number)));
+      return;
+    }
+    done(std::string(*etag));
+  });
+}
+
+Status S3Client::complete_multipart_upload(const std::string& bucket, const std::string& key,
+                                           const std::string& upload_id, const std::vector<UploadedPart>& parts) {
+  S3Call c;
+  c.method = "POST";
+  c.bucket = bucket;
+  c.key = key;
+  c.query = {{"uploadId", upload_id}};
+  c.body = complete_multipart_upload_body(parts);
+  c.headers.emplace_back("content-type", "application/xml");
+  c.log_tag = "s3.complete_mpu";
+  HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+  (void)r;  // the body's ETag is unreliable (empty on Ceph RGW); HEAD tells the truth
+  return {};
+}
+
+Status S3Client::abort_multipart_upload(const std::string& bucket, const std::string& key,
+                                        const std::string& upload_id) {
+  S3Call c;
+  c.method = "DELETE";
+  c.bucket = bucket;
+  c.key = key;
+  c.query = {{"uploadId", upload_id}};
+  c.log_tag = "s3.abort_mpu";
+  auto r = perform(std::move(c));
+  if (!r && r.error().code != ErrorCode::kEntryNotFound) return unexpected(std::move(r.error()));
+  return {};
+}
+
+Result<std::vector<UploadedPart>> S3Client::list_parts(const std::string& bucket, const std::string& key,
+                                                       const std::string& upload_id) {
+  std::vector<UploadedPart> all;
+  std::string marker;
+  for (int page = 0; page < 100; ++page) {
+    S3Call c;
+    c.bucket = bucket;
+    c.key = key;
+    c.query = {{"uploadId", upload_id}};
+    if (!marker.empty()) c.query.emplace_back("part-number-marker", marker);
+    c.log_tag = "s3.list_parts";
+    HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+    HFM_ASSIGN_OR_RETURN(auto p, parse_list_parts(r.body));
+    all.insert(all.end(), p.parts.begin(), p.parts.end());
+    if (!p.truncated) return all;
+    if (p.next_part_number_marker.empty() || p.next_part_number_marker == marker)
+      return unexpected(ErrorCode::kProtocol, "ListParts pagination does not advance");
+    marker = p.next_part_number_marker;
+  }
+  return unexpected(ErrorCode::kProtocol, "ListParts pagination does not end");
+}
+
+Result<std::vector<MultipartUploadEntry>> S3Client::list_multipart_uploads(const std::string& bucket,
+                                                                           const std::string& prefix) {
+  std::vector<MultipartUploadEntry> all;
+  std::string key_marker;
+  std::string id_marker;
+  for (int page = 0; page < 10'000; ++page) {
+    S3Call c;
+    c.bucket = bucket;
+    c.query = {{"uploads", ""}};
+    if (!prefix.empty()) c.query.emplace_back("prefix", prefix);
+    if (!key_marker.empty()) c.query.emplace_back("key-marker", key_marker);
+    if (!id_marker.empty()) c.query.emplace_back("upload-id-marker", id_marker);
+    c.log_tag = "s3.list_mpu";
+    HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+    HFM_ASSIGN_OR_RETURN(auto p, parse_list_multipart_uploads(r.body));
+    all.insert(all.end(), p.uploads.begin(), p.uploads.end());
+    if (!p.truncated) return all;
+    key_marker = p.next_key_marker;
+    id_marker = p.next_upload_id_marker;
+  }
+  return unexpected(ErrorCode::kProtocol, "ListMultipartUploads pagination does not end");
+}
+
+Result<std::optional<ObjectInfo>> S3Client::head_object(const std::string& bucket, const std::string& key) {
+  S3Call c;
+  c.method = "HEAD";
+  c.bucket = bucket;
+  c.key = key;
+  c.log_tag = "s3.head";
+  auto r = perform(std::move(c));
+  if (!r) {
+    if (r.error().code == ErrorCode::kEntryNotFound && r.error().remote_code != "NoSuchBucket") {
+      return std::optional<ObjectInfo>{};
+    }
+    return unexpected(std::move(r.error()));
+  }
+  ObjectInfo info;
+  const auto len = r->headers.get("content-length");
+  info.size_bytes = len ? std::stoull(std::string(*len)) : 0;
+  info.etag = std::string(r->headers.get("etag").value_or(""));
+  for (const auto& [k, v] : r->headers.items()) {
+    if (k.rfind("x-amz-meta-", 0) == 0) info.metadata[k.substr(11)] = v;
+  }
+  return std::optional<ObjectInfo>(std::move(info));
+}
+
+Result<std::optional<std::string>> S3Client::get_object(const std::string& bucket, const std::string& key,
+                                                        std::optional<http::ByteRange> range) {
+  S3Call c;
+  c.bucket = bucket;
+  c.key = key;
+  c.range = range;
+  c.log_tag = "s3.get";
+  auto r = perform(std::move(c));
+  if (!r) {
+    if (r.error().remote_code == "NoSuchKey") return std::optional<std::string>{};
+    return unexpected(std::move(r.error()));
+  }
+  return std::optional<std::string>(std::move(r->body));
+}
+
+Result<std::vector<ObjectEntry>> S3Client::list_objects_v2(const std::string& bucket, const std::string& prefix) {
+  std::vector<ObjectEntry> all;
+  std::string token;
+  for (int page = 0; page < 1'000'000; ++page) {
+    S3Call c;
+    c.bucket = bucket;
+    c.query = {{"list-type", "2"}};
+    if (!prefix.empty()) c.query.emplace_back("prefix", prefix);
+    if (!token.empty()) c.query.emplace_back("continuation-token", token);
+    c.log_tag = "s3.list";
+    HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+    HFM_ASSIGN_OR_RETURN(auto p, parse_list_objects_v2(r.body));
+    all.insert(all.end(), p.objects.begin(), p.objects.end());
+    if (!p.truncated) return all;
+    token = p.next_continuation_token;
+  }
+  return unexpected(ErrorCode::kProtocol, "ListObjectsV2 pagination does not end");
+}
+
+Status S3Client::delete_objects(const std::string& bucket, const std::vector<std::string>& keys) {
+  for (size_t i = 0; i < keys.size(); i += 1000) {
+    const std::vector<std::string> batch(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                         keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + 1000)));
+    S3Call c;
+    c.method = "POST";
+    c.bucket = bucket;
+    c.query = {{"delete", ""}};
+    c.body = delete_objects_body(batch);
+    // DeleteObjects requires a body checksum header.
+    const std::string md5 = md5_base64(c.body);
+    c.headers.emplace_back("content-md5", md5);
+    c.headers.emplace_back("content-type", "application/xml");
+    c.log_tag = "s3.delete";
+    HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
+    HFM_ASSIGN_OR_RETURN(auto result, parse_delete_result(r.body));
+    if (!result.errors.empty()) {
+      return unexpected(ErrorCode::kHttpStatus, fmt::format("DeleteObjects could not delete {} ({}), and {} more",
+                                                            result.errors[0].first, result.errors[0].second,
+                                                            result.errors.size() - 1));
+    }
+  }
+  return {};
+}
+
+}  // namespace hfm::s3

@@ -1,0 +1,123 @@
+// S3Client: one method per S3 operation, named after the wire, on top of the
+// shared http::Client. Requests are signed with our SigV4 signer just before
+// each attempt (so retries are signed afresh), with the server's clock when
+// it said RequestTimeTooSkewed. Error bodies become distinct Errors; an
+// <Error> inside a 200 (CompleteMultipartUpload) is an error too.
+//
+// Not here: what to upload (store/s3), retry policy (http), credentials
+// discovery (auth).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "auth/aws_credentials.h"
+#include "core/result.h"
+#include "http/client.h"
+#include "s3/xml.h"
+
+namespace hfm::s3 {
+
+struct S3Settings {
+  std::string endpoint;            // origin of an S3-compatible server; empty = AWS
+  std::string region = "us-east-1";
+  std::optional<bool> path_style;  // default: path-style for custom endpoints, virtual-hosted on AWS
+};
+
+struct ObjectInfo {
+  uint64_t size_bytes = 0;
+  std::string etag;
+  std::map<std::string, std::string> metadata;  // x-amz-meta-* without the prefix, lowercased names
+};
+
+struct PutOptions {
+  std::string payload_sha256_hex;  // computed when empty
+  std::vector<std::pair<std::string, std::string>> metadata;  // x-amz-meta-<name>: value
+  std::string content_type;
+};
+
+// One call on the wire.
+struct S3Call {
+  std::string method = "GET";
+  std::string bucket;
+  std::string key;  // decoded; empty for bucket-level calls
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // signed
+  std::string body;
+  std::optional<std::span<const char>> body_view;
+  std::string payload_sha256_hex;  // of the body; computed when empty
+  std::optional<http::ByteRange> range;
+  std::function<bool(std::span<const char>)> on_body;
+  std::function<bool(const http::Response&)> on_headers;
+  std::function<void()> on_attempt;
+  std::string log_tag = "s3";
+};
+
+class S3Client {
+ public:
+  S3Client(http::Client& http, auth::CredentialChain& credentials, S3Settings settings);
+
+  const S3Settings& settings() const { return settings_; }
+  // "http://127.0.0.1:7480/bucket/key" or "https://bucket.s3.us-west-2.amazonaws.com/key" (for messages).
+  std::string object_url(const std::string& bucket, const std::string& key) const;
+
+  // Async primitive: signs, sends, maps S3 errors (done runs on the I/O thread).
+  void send(S3Call call, std::function<void(Result<http::Response>)> done);
+  Result<http::Response> perform(S3Call call);
+
+  Status put_object(const std::string& bucket, const std::string& key, std::span<const char> body,
+                    const PutOptions& options);
+  Result<std::string> create_multipart_upload(const std::string& bucket, const std::string& key,
+                                              const PutOptions& options);
+  // `payload_sha256_hex` doubles as the per-part integrity check: the server
+  // rejects a part whose bytes do not hash to the signed value.
+  void upload_part(const std::string& bucket, const std::string& key, const std::string& upload_id, int part_number,
+                   std::span<const char> body, const std::string& payload_sha256_hex,
+                   std::function<void(Result<std::string>)> done);  // ETag
+  Status complete_multipart_upload(const std::string& bucket, const std::string& key, const std::string& upload_id,
+                                   const std::vector<UploadedPart>& parts);
+  Status abort_multipart_upload(const std::string& bucket, const std::string& key, const std::string& upload_id);
+  Result<std::vector<UploadedPart>> list_parts(const std::string& bucket, const std::string& key,
+                                               const std::string& upload_id);
+  Result<std::vector<MultipartUploadEntry>> list_multipart_uploads(const std::string& bucket,
+                                                                   const std::string& prefix);
+  Result<std::optional<ObjectInfo>> head_object(const std::string& bucket, const std::string& key);
+  // Whole small object (or a range); nullopt when it does not exist.
+  Result<std::optional<std::string>> get_object(const std::string& bucket, const std::string& key,
+                                                std::optional<http::ByteRange> range = std::nullopt);
+  Result<std::vector<ObjectEntry>> list_objects_v2(const std::string& bucket, const std::string& prefix);
+  // Batches of 1,000; fails if any key could not be deleted.
+  Status delete_objects(const std::string& bucket, const std::vector<std::string>& keys);
+
+ private:
+  struct Target {
+    std::string url;
+    std::string host;  // Host header as curl sends it
+    std::string canonical_path;
+  };
+  Target target(const std::string& bucket, const std::string& key,
+                const std::vector<std::pair<std::string, std::string>>& query) const;
+  Error error_from(const http::Response& r, const S3Call& call) const;
+  void send_attempt(std::shared_ptr<S3Call> call, int skew_retries, std::function<void(Result<http::Response>)> done);
+
+  http::Client& http_;
+  auth::CredentialChain& credentials_;
+  S3Settings settings_;
+  std::atomic<int64_t> clock_skew_seconds_{0};  // server time minus ours
+};
+
+// "s3://bucket/prefix/" -> bucket, prefix (without leading/trailing '/').
+struct S3Uri {
+  std::string bucket;
+  std::string prefix;
+};
+Result<S3Uri> parse_s3_uri(std::string_view uri);
+// Bucket naming rules (3-63 chars, lowercase letters, digits, '.', '-').
+Status validate_bucket_name(std::string_view bucket);
+
+}  // namespace hfm::s3

@@ -1,0 +1,394 @@
+#include "store/s3_store.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "core/hash.h"
+#include "core/log.h"
+#include "store/path_safety.h"
+
+namespace hfm::store {
+namespace {
+
+constexpr const char* kMetaContentId = "hfmirror-content-id";
+constexpr const char* kMetaHash = "hfmirror-hash";
+
+std::string hash_name(ContentIdKind k) { return k == ContentIdKind::kSha256 ? "sha256" : "git-sha1"; }
+
+// Stable per (path, content): two files with the same bytes never share an upload.
+std::string upload_stem(const FileSpec& f) { return sha256_hex(f.path).substr(0, 16) + "-" + f.content_id; }
+
+std::string unquote(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') return std::string(etag.substr(1, etag.size() - 2));
+  return std::string(etag);
+}
+
+s3::PutOptions object_options(const FileSpec& f) {
+  s3::PutOptions o;
+  o.metadata = {{kMetaContentId, f.content_id}, {kMetaHash, hash_name(f.id_kind)}};
+  return o;
+}
+
+// A one-part file: verified bytes go up in one PutObject at commit.
+class S3SinglePutFile final : public PartialFile {
+ public:
+  S3SinglePutFile(s3::S3Client& client, std::string bucket, std::string key, FileSpec spec)
+      : client_(client), bucket_(std::move(bucket)), key_(std::move(key)), spec_(std::move(spec)) {}
+  ResumeInfo resume_info() const override { return {}; }
+  void write_part(size_t, uint64_t, std::span<const char>, std::function<void(Status)> done) override {
+    done({});  // never called: the bytes come with commit()
+  }
+  Status read_part(uint64_t, std::span<char>) override {
+    return unexpected(ErrorCode::kInternal, "S3 parts cannot be read back");
+  }
+  bool wants_bytes_at_commit() const override { return true; }
+  Status commit(std::span<const char> bytes) override {
+    if (bytes.size() != spec_.size_bytes) return unexpected(ErrorCode::kInternal, "commit without the file's bytes");
+    return client_.put_object(bucket_, key_, bytes, object_options(spec_));
+  }
+  void abandon(bool) override {}
+
+ private:
+  s3::S3Client& client_;
+  std::string bucket_;
+  std::string key_;
+  FileSpec spec_;
+};
+
+// A multipart upload whose id, part ETags and hash state are recorded under
+// .hfmirror/uploads/ so that any later run (any pod) can continue it.
+class S3MultipartFile final : public PartialFile {
+ public:
+  S3MultipartFile(s3::S3Client& client, std::string bucket, std::string key, std::string state_key, FileSpec spec,
+                  uint64_t part_size)
+      : client_(client),
+        bucket_(std::move(bucket)),
+        key_(std::move(key)),
+        state_key_(std::move(state_key)),
+        spec_(std::move(spec)),
+        part_size_(part_size),
+        part_count_(static_cast<size_t>((spec_.size_bytes + part_size - 1) / part_size)),
+        etags_(part_count_) {}
+
+  Status open() {
+    HFM_ASSIGN_OR_RETURN(auto state_text, client_.get_object(bucket_, state_key_));
+    if (state_text) {
+      if (resume_from(*state_text)) return {};
+      // Unusable record: its upload (if any) is cleaned up at the end of the run.
+    }
+    HFM_ASSIGN_OR_RETURN(upload_id_, client_.create_multipart_upload(bucket_, key_, object_options(spec_)));
+    return save_state(0, "");
+  }
+
+  ResumeInfo resume_info() const override {
+    ResumeInfo info;
+    info.hashed_parts = resumed_hashed_parts_;
+    info.hash_state = resumed_hash_state_;
+    return info;
+  }
+
+  void write_part(size_t part_index, uint64_t, std::span<const char> bytes, std::function<void(Status)> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Uploaded by an earlier run: reuse it if its bytes are the same (its
+      // ETag is the MD5 of the part), so only the download is repeated.
+      const auto it = uploaded_.find(part_index);
+      if (it != uploaded_.end() && it->second.size_bytes == bytes.size()) {
+        if (unquote(it->second.etag) == md5_hex({bytes.data(), bytes.size()})) {
+          etags_[part_index] = it->second.etag;
+          done({});
+          return;
+        }
+      }
+    }
+    const std::string payload_sha256 = sha256_hex({bytes.data(), bytes.size()});
+    client_.upload_part(bucket_, key_, upload_id_, static_cast<int>(part_index + 1), bytes, payload_sha256,
+                        [this, part_index, done = std::move(done)](Result<std::string> etag) {
+                          if (!etag) {
+                            done(unexpected(std::move(etag.error())));
+                            return;
+                          }
+                          {
+                            std::lock_guard<std::mutex> lock(mu_);
+                            etags_[part_index] = std::move(*etag);
+                          }
+                          done({});
+                        });
+  }
+
+  Status read_part(uint64_t, std::span<char>) override {
+    return unexpected(ErrorCode::kInternal, "S3 parts cannot be read back");
+  }
+
+  bool wants_progress() const override { return true; }
+  Status record_progress(size_t parts_hashed, const std::string& hash_state) override {
+    return save_state(parts_hashed, hash_state);
+  }
+
+  Status commit(std::span<const char>) override {
+    std::vector<s3::UploadedPart> parts;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (size_t i = 0; i < part_count_; ++i) {
+        if (etags_[i].empty()) return unexpected(ErrorCode::kInternal, fmt::format("part {} has no ETag", i + 1));
+        parts.push_back({static_cast<int>(i + 1), 0, etags_[i]});
+      }
+    }
+    HFM_TRY(client_.complete_multipart_upload(bucket_, key_, upload_id_, parts));
+    // The Complete body's ETag is unreliable (empty on Ceph RGW): HEAD tells the truth.
+    HFM_ASSIGN_OR_RETURN(auto info, client_.head_object(bucket_, key_));
+    if (!info || info->size_bytes != spec_.size_bytes) {
+      return unexpected(ErrorCode::kIntegrity,
+                        fmt::format("s3://{}/{} has the wrong size after CompleteMultipartUpload", bucket_, key_));
+    }
+    committed_ = true;
+    const auto st = client_.delete_objects(bucket_, {state_key_});
+    if (!st) log::warn("s3.state_not_deleted key={} error=\"{}\"", state_key_, st.error().message);
+    return {};
+  }
+
+  void abandon(bool keep_for_resume) override {
+    if (committed_ || keep_for_resume) return;
+    // Known-bad bytes: nothing of this upload may be reused.
+    if (auto st = client_.abort_multipart_upload(bucket_, key_, upload_id_); !st) {
+      log::warn("s3.abort_failed key={} error=\"{}\"", key_, st.error().message);
+    }
+    (void)client_.delete_objects(bucket_, {state_key_});
+  }
+
+ private:
+  bool resume_from(const std::string& text) {
+    try {
+      const auto j = nlohmann::json::parse(text);
+      if (j.at("content_id") != spec_.content_id || j.at("size") != spec_.size_bytes ||
+          j.at("part_size") != part_size_ || j.at("key") != key_) {
+        return false;
+      }
+      upload_id_ = j.at("upload_id").get<std::string>();
+      auto parts = client_.list_parts(bucket_, key_, upload_id_);
+      if (!parts) return false;  // upload gone (completed or aborted elsewhere)
+      for (const auto& p : *parts) {
+        if (p.part_number >= 1 && static_cast<size_t>(p.part_number) <= part_count_) {
+          uploaded_[static_cast<size_t>(p.part_number - 1)] = p;
+        }
+      }
+      const size_t hashed = j.value("hashed_parts", size_t{0});
+      const std::string state = j.value("hash_state", "");
+      // The hash state is usable only if every part it covers is still uploaded.
+      bool covered = hashed <= part_count_;
+      for (size_t i = 0; covered && i < hashed; ++i) {
+        const auto it = uploaded_.find(i);
+        const uint64_t want = std::min(part_size_, spec_.size_bytes - i * part_size_);
+        covered = it != uploaded_.end() && it->second.size_bytes == want;
+        if (covered) etags_[i] = it->second.etag;
+      }
+      if (covered && hashed > 0 && !state.empty()) {
+        resumed_hashed_parts_ = hashed;
+        resumed_hash_state_ = state;
+      }
+      log::info("s3.resume key={} upload_parts={} hashed_parts={}", key_, uploaded_.size(), resumed_hashed_parts_);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  Status save_state(size_t parts_hashed, const std::string& hash_state) {
+    nlohmann::json j;
+    j["key"] = key_;
+    j["upload_id"] = upload_id_;
+    j["content_id"] = spec_.content_id;
+    j["size"] = spec_.size_bytes;
+    j["part_size"] = part_size_;
+    j["hashed_parts"] = parts_hashed;
+    j["hash_state"] = hash_state;
+    const std::string body = j.dump();
+    return client_.put_object(bucket_, state_key_, {body.data(), body.size()}, {});
+  }
+
+  s3::S3Client& client_;
+  std::string bucket_;
+  std::string key_;
+  std::string state_key_;
+  FileSpec spec_;
+  uint64_t part_size_;
+  size_t part_count_;
+  std::string upload_id_;
+  std::mutex mu_;
+  std::vector<std::string> etags_;
+  std::map<size_t, s3::UploadedPart> uploaded_;  // from ListParts of a resumed upload
+  size_t resumed_hashed_parts_ = 0;
+  std::string resumed_hash_state_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<S3Store>> S3Store::open(s3::S3Client& client, const s3::S3Uri& uri) {
+  return std::unique_ptr<S3Store>(new S3Store(client, uri));
+}
+
+std::string S3Store::describe() const { return fmt::format("s3://{}/{}", uri_.bucket, uri_.prefix); }
+
+std::string S3Store::key_for(const std::string& path) const {
+  return uri_.prefix.empty() ? path : uri_.prefix + "/" + path;
+}
+
+std::string S3Store::state_key(const std::string& name) const { return key_for(".hfmirror/" + name); }
+
+Result<std::optional<Manifest>> S3Store::read_manifest() {
+  HFM_ASSIGN_OR_RETURN(auto text, client_.get_object(uri_.bucket, state_key("manifest.json")));
+  if (!text) return std::optional<Manifest>{};
+  HFM_ASSIGN_OR_RETURN(Manifest m, manifest_from_json(*text));
+  return std::optional<Manifest>(std::move(m));
+}
+
+Status S3Store::load_listing() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (listed_) return {};
+  const std::string prefix = uri_.prefix.empty() ? "" : uri_.prefix + "/";
+  HFM_ASSIGN_OR_RETURN(auto objects, client_.list_objects_v2(uri_.bucket, prefix));
+  const std::string pending_prefix = prefix + ".hfmirror/pending/";
+  for (const auto& o : objects) {
+    if (o.key.rfind(pending_prefix, 0) == 0) continue;
+    sizes_[o.key.substr(prefix.size())] = o.size_bytes;
+  }
+  listed_ = true;
+  return {};
+}
+
+Result<std::vector<ManifestFile>> S3Store::read_journal() {
+  std::vector<ManifestFile> out;
+  HFM_ASSIGN_OR_RETURN(auto prev, client_.get_object(uri_.bucket, state_key("previous-manifest.json")));
+  if (prev) {
+    if (auto m = manifest_from_json(*prev)) out = m->files;
+  }
+  HFM_ASSIGN_OR_RETURN(auto pend, client_.list_objects_v2(uri_.bucket, state_key("pending/")));
+  for (const auto& o : pend) {
+    HFM_ASSIGN_OR_RETURN(auto path, client_.get_object(uri_.bucket, o.key));
+    if (path && validate_repo_path(*path)) {
+      ManifestFile f;
+      f.path = *path;  // content_id empty: not trusted
+      out.push_back(f);
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_.insert(*path);
+    }
+  }
+  return out;
+}
+
+Status S3Store::begin_changes(const SyncContext&) {
+  HFM_ASSIGN_OR_RETURN(auto text, client_.get_object(uri_.bucket, state_key("manifest.json")));
+  if (!text) return {};
+  // Withdraw: keep it as a planning aid, then remove the claim of completeness.
+  HFM_TRY(client_.put_object(uri_.bucket, state_key("previous-manifest.json"), {text->data(), text->size()}, {}));
+  return client_.delete_objects(uri_.bucket, {state_key("manifest.json")});
+}
+
+Result<bool> S3Store::file_is_current(const FileSpec& file, const std::optional<Manifest>& manifest,
+                                      const std::vector<ManifestFile>& journal) {
+  HFM_TRY(load_listing());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = sizes_.find(file.path);
+    if (it == sizes_.end() || it->second != file.size_bytes) return false;
+    if (pending_.count(file.path)) return false;
+  }
+  std::string known;
+  if (manifest) {
+    if (const ManifestFile* mf = manifest->find(file.path)) known = mf->content_id;
+  }
+  for (const auto& j : journal) {
+    if (j.path == file.path) known = j.content_id;
+  }
+  if (known == file.content_id) return true;
+  // Not described anywhere (an interrupted first run): the object says what it is.
+  HFM_ASSIGN_OR_RETURN(auto info, client_.head_object(uri_.bucket, key_for(file.path)));
+  return info && info->metadata.count(kMetaContentId) && info->metadata.at(kMetaContentId) == file.content_id;
+}
+
+Result<std::unique_ptr<PartialFile>> S3Store::open_partial(const FileSpec& file, uint64_t part_size_bytes) {
+  const std::string key = key_for(file.path);
+  if (file.size_bytes <= part_size_bytes) {
+    return std::unique_ptr<PartialFile>(new S3SinglePutFile(client_, uri_.bucket, key, file));
+  }
+  auto f = std::make_unique<S3MultipartFile>(client_, uri_.bucket, key,
+                                             state_key("uploads/" + upload_stem(file) + ".json"), file,
+                                             part_size_bytes);
+  HFM_TRY(f->open());
+  return std::unique_ptr<PartialFile>(std::move(f));
+}
+
+Status S3Store::record_pending(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!sizes_.count(path)) return {};  // nothing there to half-replace
+  }
+  return client_.put_object(uri_.bucket, state_key("pending/" + sha256_hex(path).substr(0, 32)),
+                            {path.data(), path.size()}, {});
+}
+
+Status S3Store::record_verified(const FileSpec& file) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!sizes_.count(file.path)) return {};
+    sizes_[file.path] = file.size_bytes;
+  }
+  return client_.delete_objects(uri_.bucket, {state_key("pending/" + sha256_hex(file.path).substr(0, 32))});
+}
+
+Status S3Store::remove_file(const std::string& path) {
+  HFM_ASSIGN_OR_RETURN(std::string safe, validate_repo_path(path));
+  return client_.delete_objects(uri_.bucket, {key_for(safe)});
+}
+
+Status S3Store::finish(const SyncContext&, const std::vector<FileSpec>&) { return {}; }
+
+Status S3Store::write_manifest(const Manifest& manifest) {
+  // A finished run leaves no multipart upload and no resume record behind.
+  HFM_ASSIGN_OR_RETURN(auto uploads, client_.list_multipart_uploads(uri_.bucket, key_for("")));
+  for (const auto& u : uploads) {
+    log::info("s3.abort_stale_upload key={}", u.key);
+    HFM_TRY(client_.abort_multipart_upload(uri_.bucket, u.key, u.upload_id));
+  }
+  const std::string body = manifest_to_json(manifest);
+  HFM_TRY(client_.put_object(uri_.bucket, state_key("manifest.json"), {body.data(), body.size()}, {}));
+  std::vector<std::string> stale;
+  for (const char* dir : {"uploads/", "pending/"}) {
+    HFM_ASSIGN_OR_RETURN(auto objs, client_.list_objects_v2(uri_.bucket, state_key(dir)));
+    for (const auto& o : objs) stale.push_back(o.key);
+  }
+  stale.push_back(state_key("previous-manifest.json"));
+  return client_.delete_objects(uri_.bucket, stale);
+}
+
+Result<std::optional<uint64_t>> S3Store::file_size(const ManifestFile& file) {
+  HFM_TRY(load_listing());
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = sizes_.find(file.path);
+  if (it == sizes_.end()) return std::optional<uint64_t>{};
+  return std::optional<uint64_t>(it->second);
+}
+
+Status S3Store::read_file(const ManifestFile& file, uint64_t offset, std::span<char> out) {
+  if (out.empty()) return {};
+  HFM_ASSIGN_OR_RETURN(auto bytes, client_.get_object(uri_.bucket, key_for(file.path),
+                                                      http::ByteRange{offset, offset + out.size() - 1}));
+  if (!bytes || bytes->size() != out.size()) {
+    return unexpected(ErrorCode::kIntegrity, fmt::format("short read of s3://{}/{}", uri_.bucket, key_for(file.path)));
+  }
+  std::memcpy(out.data(), bytes->data(), out.size());
+  return {};
+}
+
+Result<std::optional<std::string>> S3Store::stored_content_id(const ManifestFile& file) {
+  HFM_ASSIGN_OR_RETURN(auto info, client_.head_object(uri_.bucket, key_for(file.path)));
+  if (!info) return std::optional<std::string>{};
+  const auto it = info->metadata.find(kMetaContentId);
+  return std::optional<std::string>(it == info->metadata.end() ? "" : it->second);
+}
+
+}  // namespace hfm::store
