@@ -225,6 +225,7 @@ Result<SectionHeader> parse_section_header(std::string_view inner, AwsFileKind k
   if (kind == AwsFileKind::kCredentials) return SectionHeader{AwsIniSection::Kind::kProfile, std::string(name)};
   if (name == "default") return SectionHeader{AwsIniSection::Kind::kProfile, "default"};
   const auto prefixed = [&](std::string_view prefix) -> std::optional<std::string_view> {
+    if (name == prefix) return std::string_view();
     if (name.size() > prefix.size() && name.starts_with(prefix) && (name[prefix.size()] == ' ' || name[prefix.size()] == '\t')) {
       return trim(name.substr(prefix.size()));
     }

@@ -26,6 +26,7 @@
 #include "hub/hub_client.h"
 #include "pipeline/sync_job.h"
 #include "pipeline/verify.h"
+#include "s3/part_plan.h"
 #include "s3/s3_client.h"
 #include "store/local_store.h"
 #include "store/s3_store.h"
@@ -388,6 +389,12 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
   ts.max_parallel_files = o.parallel_files;
 
   std::vector<SyncTarget> targets;
+  auto check_s3_part_size = [&](const std::string& dest) -> Status {
+    if (dest.rfind("s3://", 0) == 0 && ts.part_size_bytes < s3::kMinPartBytes) {
+      return unexpected(ErrorCode::kUsage, "--part-size must be at least 5MiB for S3 destinations (S3's part minimum)");
+    }
+    return {};
+  };
   if (!o.config_path.empty()) {
     if (!o.repo_id.empty()) {
       return report_error(common, make_error(ErrorCode::kUsage, "give either REPO_ID or --config, not both"));
@@ -436,6 +443,9 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
     targets.push_back(std::move(t));
   }
   if (targets.empty()) return report_error(common, make_error(ErrorCode::kConfig, "no model to sync"));
+  for (const auto& t : targets) {
+    if (auto st = check_s3_part_size(t.destination); !st) return report_error(common, st.error());
+  }
 
   say(common, fmt::format("hfmirror {}: memory budget {} ({} buffers of {}), {} parallel requests, {} files at once",
                           HFM_VERSION, format_bytes(ts.memory_budget_bytes), ts.buffer_count(),

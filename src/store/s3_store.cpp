@@ -8,6 +8,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "s3/part_plan.h"
 #include "store/path_safety.h"
 
 namespace hfm::store {
@@ -312,6 +313,7 @@ Result<bool> S3Store::file_is_current(const FileSpec& file, const std::optional<
 
 Result<std::unique_ptr<PartialFile>> S3Store::open_partial(const FileSpec& file, uint64_t part_size_bytes) {
   const std::string key = key_for(file.path);
+  HFM_TRY(s3::plan_parts(file.size_bytes, part_size_bytes));  // S3's part limits, with a clear message
   if (file.size_bytes <= part_size_bytes) {
     return std::unique_ptr<PartialFile>(new S3SinglePutFile(client_, uri_.bucket, key, file));
   }
