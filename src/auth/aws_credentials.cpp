@@ -122,8 +122,8 @@ class EnvProvider final : public CredentialsProvider {
     if (auto exp = env("AWS_CREDENTIAL_EXPIRATION")) {
       auto t = parse_aws_time(*exp);
       if (!t) {
-        return config_error(fmt::format(
-            "AWS_CREDENTIAL_EXPIRATION=\"{}\" is not an ISO 8601 time (e.g. 2030-01-31T12:00:00Z)", *exp));
+        return config_error(
+            fmt::format("AWS_CREDENTIAL_EXPIRATION=\"{}\" is not an ISO 8601 time (e.g. 2030-01-31T12:00:00Z)", *exp));
       }
       c.expiration = *t;
     }
@@ -179,10 +179,10 @@ class ProfileProvider final : public CredentialsProvider {
     for (const auto& [file, section] : found) {
       for (std::string_view key : kUnsupported) {
         if (const auto* p = section->get(key)) {
-          return config_error(fmt::format(
-              "{}:{}: profile '{}' uses {}, which hfmirror does not support yet; give the profile "
-              "aws_access_key_id/aws_secret_access_key or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-              file->path, p->line, profile, key));
+          return config_error(
+              fmt::format("{}:{}: profile '{}' uses {}, which hfmirror does not support yet; give the profile "
+                          "aws_access_key_id/aws_secret_access_key or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+                          file->path, p->line, profile, key));
         }
       }
     }
@@ -226,7 +226,8 @@ Result<SectionHeader> parse_section_header(std::string_view inner, AwsFileKind k
   if (name == "default") return SectionHeader{AwsIniSection::Kind::kProfile, "default"};
   const auto prefixed = [&](std::string_view prefix) -> std::optional<std::string_view> {
     if (name == prefix) return std::string_view();
-    if (name.size() > prefix.size() && name.starts_with(prefix) && (name[prefix.size()] == ' ' || name[prefix.size()] == '\t')) {
+    if (name.size() > prefix.size() && name.starts_with(prefix) &&
+        (name[prefix.size()] == ' ' || name[prefix.size()] == '\t')) {
       return trim(name.substr(prefix.size()));
     }
     return std::nullopt;
@@ -342,12 +343,13 @@ struct CredentialChain::State {
   Clock now;
   std::mutex mu;
   std::optional<AwsCredentials> cached;  // guarded by mu
+  std::string last_logged_locked;        // guarded by mu: what the last log line described
 
   bool needs_refresh_locked(system_clock::time_point t) const {
     return !cached || (cached->expiration && t >= *cached->expiration - kRefreshBeforeExpiry);
   }
 
-  Result<AwsCredentials> load_locked(system_clock::time_point t) {
+  Result<AwsCredentials> load_locked() {
     std::string tried;
     for (auto& p : providers) {
       const std::string name = p->name();
@@ -360,9 +362,6 @@ struct CredentialChain::State {
       if (*r) {
         AwsCredentials c = std::move(**r);
         if (c.provider.empty()) c.provider = name;
-        if (c.expiration && *c.expiration <= t) {
-          log::warn("aws.credentials_expired provider={} expired={}", c.provider, describe_expiration(c.expiration));
-        }
         return c;
       }
       tried += tried.empty() ? name : ", " + name;
@@ -388,19 +387,30 @@ Result<AwsCredentials> CredentialChain::get() {
   std::lock_guard<std::mutex> lock(state_->mu);
   const auto t = state_->now();
   if (!state_->needs_refresh_locked(t)) return *state_->cached;
-  auto fresh = state_->load_locked(t);
+  auto fresh = state_->load_locked();
   if (!fresh) {
     const auto& old = state_->cached;
     if (old && old->expiration && t < *old->expiration) {
-      log::warn("aws.credentials_refresh_failed provider={} expires={} error=\"{}\" (still using them)",
-                old->provider, describe_expiration(old->expiration), fresh.error().message);
+      log::warn("aws.credentials_refresh_failed provider={} expires={} error=\"{}\" (still using them)", old->provider,
+                describe_expiration(old->expiration), fresh.error().message);
       return *old;
     }
     return fresh;
   }
-  log::info("aws.credentials provider={} access_key_id={} session_token={} expires={}", fresh->provider,
-            key_id_hint(fresh->access_key_id), fresh->session_token ? "yes" : "no",
-            describe_expiration(fresh->expiration));
+  // Log each new set once: credentials near expiry whose source hands back the
+  // same ones (env with AWS_CREDENTIAL_EXPIRATION) reload on every call.
+  const std::string identity =
+      fmt::format("{} {} {}", fresh->provider, fresh->access_key_id, describe_expiration(fresh->expiration));
+  if (identity != state_->last_logged_locked) {
+    state_->last_logged_locked = identity;
+    log::info("aws.credentials provider={} access_key_id={} session_token={} expires={}", fresh->provider,
+              key_id_hint(fresh->access_key_id), fresh->session_token ? "yes" : "no",
+              describe_expiration(fresh->expiration));
+    if (fresh->expiration && *fresh->expiration <= t) {
+      log::warn("aws.credentials_expired provider={} expired={} (requests will fail with ExpiredToken)",
+                fresh->provider, describe_expiration(fresh->expiration));
+    }
+  }
   state_->cached = *fresh;
   return fresh;
 }
@@ -430,8 +440,7 @@ Result<AwsConfigSettings> load_aws_config_settings(std::optional<std::string> pr
   AwsConfigSettings out;
   out.profile = explicit_profile(profile).value_or("default");
   HFM_ASSIGN_OR_RETURN(auto config_file, load_ini(config_file_path(), AwsFileKind::kConfig));
-  const AwsIniSection* section =
-      config_file ? config_file->find(AwsIniSection::Kind::kProfile, out.profile) : nullptr;
+  const AwsIniSection* section = config_file ? config_file->find(AwsIniSection::Kind::kProfile, out.profile) : nullptr;
   const auto prop = [&](std::string_view key) -> const AwsIniProperty* {
     if (section == nullptr) return nullptr;
     const AwsIniProperty* p = section->get(key);
@@ -455,9 +464,9 @@ Result<AwsConfigSettings> load_aws_config_settings(std::optional<std::string> pr
     out.addressing_style = style;
   }
 
-  const bool ignore_endpoints = is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) ||
-                                (prop("ignore_configured_endpoint_urls") != nullptr &&
-                                 is_true(prop("ignore_configured_endpoint_urls")->value));
+  const bool ignore_endpoints =
+      is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) ||
+      (prop("ignore_configured_endpoint_urls") != nullptr && is_true(prop("ignore_configured_endpoint_urls")->value));
   if (ignore_endpoints) return out;
   if (auto e = env("AWS_ENDPOINT_URL_S3")) {
     out.endpoint_url = std::move(e);

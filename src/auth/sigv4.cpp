@@ -77,13 +77,12 @@ bool never_signed(std::string_view name) {
 }
 
 struct CanonicalHeaders {
-  std::string block;   // "name:value\n" per header
-  std::string signed_; // "a;b;c"
+  std::string block;    // "name:value\n" per header
+  std::string signed_;  // "a;b;c"
 };
 
 CanonicalHeaders canonical_headers(std::vector<std::pair<std::string, std::string>> headers) {
-  std::stable_sort(headers.begin(), headers.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(headers.begin(), headers.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   CanonicalHeaders out;
   for (size_t i = 0; i < headers.size(); ++i) {
     const auto& [name, value] = headers[i];
@@ -134,8 +133,8 @@ std::vector<std::pair<std::string, std::string>> headers_to_sign(
 
 std::string canonical_request(std::string_view method, std::string_view path, std::string_view query,
                               const CanonicalHeaders& headers, std::string_view payload) {
-  return fmt::format("{}\n{}\n{}\n{}\n{}\n{}", method, path.empty() ? "/" : path, query, headers.block,
-                     headers.signed_, payload);
+  return fmt::format("{}\n{}\n{}\n{}\n{}\n{}", method, path.empty() ? "/" : path, query, headers.block, headers.signed_,
+                     payload);
 }
 
 // Two digits at s[i], or -1.
@@ -184,14 +183,12 @@ std::optional<system_clock::time_point> parse_imf_fixdate(std::string_view s) {
     if (s.substr(3, 3) == kMonths[m]) month = m + 1;
   }
   if (month == 0) return std::nullopt;
-  return make_time(n_digits(s, 7, 4), month, two_digits(s, 0), two_digits(s, 12), two_digits(s, 15),
-                   two_digits(s, 18));
+  return make_time(n_digits(s, 7, 4), month, two_digits(s, 0), two_digits(s, 12), two_digits(s, 15), two_digits(s, 18));
 }
 
 // "2013-05-24T00:00:00Z", "2013-05-24T00:00:00.123Z", "2013-05-24T02:00:00+02:00".
 std::optional<system_clock::time_point> parse_iso8601(std::string_view s) {
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-      s[16] != ':') {
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
   auto t = make_time(n_digits(s, 0, 4), two_digits(s, 5), two_digits(s, 8), two_digits(s, 11), two_digits(s, 14),
@@ -330,8 +327,8 @@ std::string presign_url(const SigningRequest& request, const AwsCredentials& cre
   const std::string creq = canonical_request(request.method, request.path, canonical_query, headers, payload);
   const std::string sts = string_to_sign(amz_date, scope, creq);
   const std::string signature = signature_hex(credentials, amz_date, region, service, sts);
-  return fmt::format("{}://{}{}?{}&X-Amz-Signature={}", scheme, request.host,
-                     request.path.empty() ? "/" : request.path, canonical_query, signature);
+  return fmt::format("{}://{}{}?{}&X-Amz-Signature={}", scheme, request.host, request.path.empty() ? "/" : request.path,
+                     canonical_query, signature);
 }
 
 std::optional<system_clock::time_point> parse_aws_time(std::string_view text) {

@@ -35,7 +35,7 @@ struct AwsCredentials {
   Secret secret_access_key;
   std::optional<Secret> session_token;
   std::optional<std::chrono::system_clock::time_point> expiration;  // nullopt: does not expire
-  std::string provider;  // "env", "profile:<name>", … (for logs)
+  std::string provider;                                             // "env", "profile:<name>", … (for logs)
 };
 
 struct SigningRequest {

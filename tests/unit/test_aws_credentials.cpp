@@ -235,8 +235,7 @@ TEST_F(AwsCredProfile, HalfAPairNamesFileAndLine) {
   auto r = make_profile_provider(std::nullopt)->load();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kConfig);
-  EXPECT_EQ(r.error().message,
-            path + ":3: profile 'default' has aws_access_key_id but no aws_secret_access_key");
+  EXPECT_EQ(r.error().message, path + ":3: profile 'default' has aws_access_key_id but no aws_secret_access_key");
 }
 
 TEST_F(AwsCredProfile, MissingProfiles) {
@@ -271,7 +270,8 @@ TEST_F(AwsCredProfile, UnsupportedSourcesAreReportedNotSkipped) {
 }
 
 TEST_F(AwsCredProfile, FileLocationsFromEnvironment) {
-  const std::string creds = write("elsewhere/creds.ini", "[default]\naws_access_key_id = A_ELSE\naws_secret_access_key = s\n");
+  const std::string creds =
+      write("elsewhere/creds.ini", "[default]\naws_access_key_id = A_ELSE\naws_secret_access_key = s\n");
   write(".aws/credentials", "[default]\naws_access_key_id = A_HOME\naws_secret_access_key = s\n");
   set("AWS_SHARED_CREDENTIALS_FILE", creds);
   auto r = make_profile_provider(std::nullopt)->load();
@@ -390,7 +390,8 @@ TEST_F(AwsCredIni, MalformedLinesNameFileAndLine) {
 class FakeProvider final : public CredentialsProvider {
  public:
   using Fn = std::function<Result<std::optional<AwsCredentials>>()>;
-  FakeProvider(std::string name, Fn fn, std::atomic<int>* calls) : name_(std::move(name)), fn_(std::move(fn)), calls_(calls) {}
+  FakeProvider(std::string name, Fn fn, std::atomic<int>* calls)
+      : name_(std::move(name)), fn_(std::move(fn)), calls_(calls) {}
   std::string name() const override { return name_; }
   Result<std::optional<AwsCredentials>> load() override {
     ++*calls_;
@@ -478,7 +479,8 @@ TEST_F(AwsCredChain, RefreshesFiveMinutesBeforeExpiry) {
       "sts",
       [&] {
         ++generation;
-        return Result<std::optional<AwsCredentials>>(creds("GEN" + std::to_string(generation), expiry + (generation - 1) * 1h));
+        return Result<std::optional<AwsCredentials>>(
+            creds("GEN" + std::to_string(generation), expiry + (generation - 1) * 1h));
       },
       &calls));
   CredentialChain chain(std::move(ps), clock.fn());
@@ -560,6 +562,45 @@ TEST_F(AwsCredChain, LogsTheProviderNeverTheSecret) {
   EXPECT_EQ(err.find("wJalrXUtnFEMI"), std::string::npos) << err;
   EXPECT_EQ(err.find("session-token-value"), std::string::npos) << err;
   EXPECT_EQ(err.find("AKIAIOSFODNN7EXAMPLE"), std::string::npos) << err;
+}
+
+size_t count(const std::string& haystack, std::string_view needle) {
+  size_t n = 0;
+  for (size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+TEST_F(AwsCredChain, LogsEachNewCredentialSetOnce) {
+  FakeClock clock;
+  std::atomic<int> calls{0};
+  // Inside the refresh window, and the source keeps handing back the same set:
+  // every get() reloads, but only the first one logs.
+  std::vector<std::unique_ptr<CredentialsProvider>> ps;
+  ps.push_back(std::make_unique<FakeProvider>("env", returns(creds("ASIAEXPIRING", clock.now + 1min)), &calls));
+  CredentialChain chain(std::move(ps), clock.fn());
+  const auto old_level = log::level();
+  log::set_level(log::Level::kInfo);
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(chain.get());
+  clock.now += 2min;  // expired now, but the same set: no new line (S3 will answer ExpiredToken)
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(chain.get());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  log::set_level(old_level);
+  EXPECT_EQ(calls.load(), 6);
+  EXPECT_EQ(count(err, "aws.credentials provider=env"), 1u) << err;
+  EXPECT_EQ(count(err, "aws.credentials_expired"), 0u) << err;
+
+  // A set that is already expired when it is loaded is called out.
+  std::vector<std::unique_ptr<CredentialsProvider>> stale;
+  stale.push_back(std::make_unique<FakeProvider>("env", returns(creds("ASIASTALE", clock.now - 1h)), &calls));
+  CredentialChain stale_chain(std::move(stale), clock.fn());
+  log::set_level(log::Level::kInfo);
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(stale_chain.get());
+  ASSERT_TRUE(stale_chain.get());
+  const std::string err2 = ::testing::internal::GetCapturedStderr();
+  log::set_level(old_level);
+  EXPECT_EQ(count(err2, "aws.credentials_expired provider=env"), 1u) << err2;
 }
 
 TEST_F(AwsCredChain, DefaultChainOrder) {

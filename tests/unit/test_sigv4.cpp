@@ -153,8 +153,8 @@ TEST(SigV4, AwsExampleListObjects) {
   SigningRequest r;
   r.method = "GET";
   r.host = kExampleHost;
-  r.path = "";                                // empty means "/"
-  r.query = {{"prefix", "J"}, {"max-keys", "2"}};  // out of order on purpose
+  r.path = "";                                                                        // empty means "/"
+  r.query = {{"prefix", "J"}, {"max-keys", "2"}};                                     // out of order on purpose
   const auto s = sign_v4(r, example_credentials(), "us-east-1", "s3", kExampleTime);  // empty payload hash
   EXPECT_EQ(s.canonical_request,
             "GET\n"
@@ -279,7 +279,7 @@ TEST(SigV4, HeadersAreLowercasedTrimmedCollapsedAndSorted) {
       {"Content-Type", "application/octet-stream"},
       {"x-amz-meta-a-b", "1"},
       {"x-amz-meta-a", "2"},
-      {"x-amz-meta-note", "second"},  // repeated: one line, values in order
+      {"x-amz-meta-note", "second"},   // repeated: one line, values in order
       {"User-Agent", "hfmirror/0.1"},  // never signed
       {"Expect", "100-continue"},      // never signed
       {" X-Amz-Checksum-SHA256 ", " abc= "},
@@ -322,8 +322,9 @@ TEST(SigV4, AmzDateAndTimeParsing) {
   expect_time("2013-05-24T02:30:00+02:30", kExampleTime);
   expect_time("2013-05-23T21:00:00-03:00", kExampleTime);
   expect_time(" Thu, 29 Feb 2024 23:59:58 GMT\r\n", sys_days{std::chrono::year{2024} / 2 / 29} + 23h + 59min + 58s);
-  for (std::string_view bad : {"", "yesterday", "Fri, 24 Mey 2013 00:00:00 GMT", "Fri, 30 Feb 2013 00:00:00 GMT",
-                               "2013-05-24 00:00:00", "2013-05-24T25:00:00Z", "20130524T000000", "2013-05-24T00:00:00"}) {
+  for (std::string_view bad :
+       {"", "yesterday", "Fri, 24 Mey 2013 00:00:00 GMT", "Fri, 30 Feb 2013 00:00:00 GMT", "2013-05-24 00:00:00",
+        "2013-05-24T25:00:00Z", "20130524T000000", "2013-05-24T00:00:00"}) {
     EXPECT_FALSE(parse_aws_time(bad).has_value()) << bad;
   }
 }
@@ -370,22 +371,27 @@ std::string random_text(std::mt19937_64& rng, const std::vector<std::string>& at
 }
 
 BotoCase make_case(int id, std::mt19937_64& rng) {
-  static const std::vector<std::string> kKeyAtoms = {
-      "a", "Z", "7", "-", "_", ".", "~", " ", "+", "=", "&", "$", "@", ",", ";", ":", "?", "#", "%", "'", "(", ")",
-      "*", "!", "[", "]", "{", "}", "^", "`", "|", "\\", "\"", "<", ">", "ü", "模型", "é", "😀", "model", "..", "/"};
-  static const std::vector<std::string> kValueAtoms = {"a", "Z", "9", "/", "+", "=", "&", " ", "%", "~", "-", "_",
-                                                       ".", "ü", "模", ":", "?", "#", "*", "'"};
-  static const std::vector<std::string> kHeaderValueAtoms = {"a", "B", "3", " ", "  ", "\t", "=", "/", ";", ",",
-                                                             "\"", "(", "*", "-", "text", "."};
-  static const std::vector<std::string> kQueryNames = {"prefix",     "max-keys", "continuation-token", "uploadId",
-                                                       "partNumber", "list-type", "delimiter",         "versionId",
-                                                       "uploads",    "x-id",     "Weird name/é",       "start-after"};
+  static const std::vector<std::string> kKeyAtoms = {"a", "Z", "7", "-",    "_", ".", "~",     " ",  "+", "=",  "&",
+                                                     "$", "@", ",", ";",    ":", "?", "#",     "%",  "'", "(",  ")",
+                                                     "*", "!", "[", "]",    "{", "}", "^",     "`",  "|", "\\", "\"",
+                                                     "<", ">", "ü", "模型", "é", "😀", "model", "..", "/"};
+  static const std::vector<std::string> kValueAtoms = {"a", "Z", "9", "/", "+",  "=", "&", " ", "%", "~",
+                                                       "-", "_", ".", "ü", "模", ":", "?", "#", "*", "'"};
+  static const std::vector<std::string> kHeaderValueAtoms = {"a", "B", "3",  " ", "  ", "\t", "=",    "/",
+                                                             ";", ",", "\"", "(", "*",  "-",  "text", "."};
+  static const std::vector<std::string> kQueryNames = {"prefix",     "max-keys",  "continuation-token", "uploadId",
+                                                       "partNumber", "list-type", "delimiter",          "versionId",
+                                                       "uploads",    "x-id",      "Weird name/é",       "start-after"};
   static const std::vector<std::string> kHeaderNames = {
-      "x-amz-meta-note", "X-Amz-Meta-Mixed", "Content-Type",  "x-amz-checksum-sha256", "Content-MD5",
-      "x-amz-storage-class", "If-None-Match", "Range",        "Content-Length",        "User-Agent",
-      "Expect",           "x-amz-meta-a",     "x-amz-meta-a-b", "Cache-Control"};
-  static const std::vector<std::string> kHosts = {"examplebucket.s3.amazonaws.com", "s3.us-west-2.amazonaws.com",
-                                                  "localhost:9000", "127.0.0.1:9000", "minio.internal:8443",
+      "x-amz-meta-note", "X-Amz-Meta-Mixed",    "Content-Type",  "x-amz-checksum-sha256",
+      "Content-MD5",     "x-amz-storage-class", "If-None-Match", "Range",
+      "Content-Length",  "User-Agent",          "Expect",        "x-amz-meta-a",
+      "x-amz-meta-a-b",  "Cache-Control"};
+  static const std::vector<std::string> kHosts = {"examplebucket.s3.amazonaws.com",
+                                                  "s3.us-west-2.amazonaws.com",
+                                                  "localhost:9000",
+                                                  "127.0.0.1:9000",
+                                                  "minio.internal:8443",
                                                   "bucket.s3.eu-west-3.amazonaws.com"};
   static const std::vector<std::string> kRegions = {"us-east-1", "eu-west-3", "ap-southeast-2", "auto"};
   static const std::vector<std::string> kMethods = {"GET", "PUT", "HEAD", "DELETE", "POST"};
@@ -469,8 +475,10 @@ std::vector<BotoCase> botocore_cases(uint64_t seed) {
       c.request.query = {{"partNumber", "3"}, {"uploadId", "a/b+c=="}};
       c.request.headers = {{"x-amz-checksum-sha256", "  q2/abc+=  "}};
       c.request.payload_sha256_hex = std::string(kUnsignedPayload);
-      if (with_token) c.creds.session_token = Secret("FwoGZXIvYXdzE//token+/=");
-      else c.creds.session_token.reset();
+      if (with_token)
+        c.creds.session_token = Secret("FwoGZXIvYXdzE//token+/=");
+      else
+        c.creds.session_token.reset();
       c.json["method"] = "PUT";
       c.json["raw_path"] = "/bucket/" + key;
       c.json["query"] = c.request.query;
@@ -548,8 +556,8 @@ TEST(SigV4, MatchesBotocore) {
     if (c.presign) {
       const std::string url = presign_url(c.request, c.creds, c.region, "s3", c.now, c.expires);
       const std::string want = r.at("signature").get<std::string>();
-      EXPECT_TRUE(url.ends_with("&X-Amz-Signature=" + want)) << "mine:     " << url
-                                                             << "\nbotocore: " << r.at("url").get<std::string>();
+      EXPECT_TRUE(url.ends_with("&X-Amz-Signature=" + want))
+          << "mine:     " << url << "\nbotocore: " << r.at("url").get<std::string>();
       continue;
     }
     const auto s = sign_v4(c.request, c.creds, c.region, "s3", c.now);
