@@ -19,8 +19,8 @@ Result<PartPlan> plan_parts(uint64_t size_bytes, uint64_t part_size_bytes) {
                       fmt::format("{} is larger than S3's 5 TiB object limit", format_bytes(size_bytes)));
   }
   if (part_size_bytes < kMinPartBytes || part_size_bytes > kMaxPartBytes) {
-    return unexpected(ErrorCode::kUsage, fmt::format("S3 parts must be between 5 MiB and 5 GiB, not {}",
-                                                     format_bytes(part_size_bytes)));
+    return unexpected(ErrorCode::kUsage,
+                      fmt::format("S3 parts must be between 5 MiB and 5 GiB, not {}", format_bytes(part_size_bytes)));
   }
   PartPlan plan;
   plan.part_size_bytes = part_size_bytes;

@@ -131,13 +131,14 @@ Error S3Client::error_from(const http::Response& r, const S3Call& call) const {
   e.remote_code = code;
   e.request_id = body && !body->request_id.empty() ? body->request_id
                                                    : std::string(r.headers.get("x-amz-request-id").value_or(""));
-  const std::string what = call.key.empty() ? fmt::format("s3://{}", call.bucket)
-                                            : fmt::format("s3://{}/{}", call.bucket, call.key);
+  const std::string what =
+      call.key.empty() ? fmt::format("s3://{}", call.bucket) : fmt::format("s3://{}/{}", call.bucket, call.key);
   std::string msg = body && !body->message.empty() ? body->message : (code.empty() ? "S3 error" : code);
   e.message = fmt::format("{} {}: {}.{}", call.method, what, msg, hint_for(code));
   if (code == "PermanentRedirect" || r.status == 301) {
     const auto region = r.headers.get("x-amz-bucket-region");
-    e.message += fmt::format(" The bucket is in region {}: set --region or AWS_REGION.", region.value_or("another region"));
+    e.message +=
+        fmt::format(" The bucket is in region {}: set --region or AWS_REGION.", region.value_or("another region"));
     e.code = ErrorCode::kConfig;
   }
   return e;
@@ -204,8 +205,8 @@ void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
           Error e = error_from(r, *call);
           e.code = code_for(500, err->code);
           if (e.code == ErrorCode::kHttpStatus) e.code = ErrorCode::kNetwork;
-          e.message = fmt::format("{} {}: {} inside a 200 answer ({})", call->method, call->key, err->code,
-                                  err->message);
+          e.message =
+              fmt::format("{} {}: {} inside a 200 answer ({})", call->method, call->key, err->code, err->message);
           done(unexpected(std::move(e)));
           return;
         }
@@ -444,9 +445,9 @@ Status S3Client::delete_objects(const std::string& bucket, const std::vector<std
     HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
     HFM_ASSIGN_OR_RETURN(auto result, parse_delete_result(r.body));
     if (!result.errors.empty()) {
-      return unexpected(ErrorCode::kHttpStatus, fmt::format("DeleteObjects could not delete {} ({}), and {} more",
-                                                            result.errors[0].first, result.errors[0].second,
-                                                            result.errors.size() - 1));
+      return unexpected(ErrorCode::kHttpStatus,
+                        fmt::format("DeleteObjects could not delete {} ({}), and {} more", result.errors[0].first,
+                                    result.errors[0].second, result.errors.size() - 1));
     }
   }
   return {};

@@ -24,7 +24,7 @@
 namespace hfm::s3 {
 
 struct S3Settings {
-  std::string endpoint;            // origin of an S3-compatible server; empty = AWS
+  std::string endpoint;  // origin of an S3-compatible server; empty = AWS
   std::string region = "us-east-1";
   std::optional<bool> path_style;  // default: path-style for custom endpoints, virtual-hosted on AWS
 };
@@ -36,7 +36,7 @@ struct ObjectInfo {
 };
 
 struct PutOptions {
-  std::string payload_sha256_hex;  // computed when empty
+  std::string payload_sha256_hex;                             // computed when empty
   std::vector<std::pair<std::string, std::string>> metadata;  // x-amz-meta-<name>: value
   std::string content_type;
 };
@@ -45,8 +45,8 @@ struct PutOptions {
 struct S3Call {
   std::string method = "GET";
   std::string bucket;
-  std::string key;  // decoded; empty for bucket-level calls
-  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::string key;                                           // decoded; empty for bucket-level calls
+  std::vector<std::pair<std::string, std::string>> query;    // decoded
   std::vector<std::pair<std::string, std::string>> headers;  // signed
   std::string body;
   std::optional<std::span<const char>> body_view;

@@ -23,7 +23,8 @@ std::string hash_name(ContentIdKind k) { return k == ContentIdKind::kSha256 ? "s
 std::string upload_stem(const FileSpec& f) { return sha256_hex(f.path).substr(0, 16) + "-" + f.content_id; }
 
 std::string unquote(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') return std::string(etag.substr(1, etag.size() - 2));
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    return std::string(etag.substr(1, etag.size() - 2));
   return std::string(etag);
 }
 
@@ -317,9 +318,8 @@ Result<std::unique_ptr<PartialFile>> S3Store::open_partial(const FileSpec& file,
   if (file.size_bytes <= part_size_bytes) {
     return std::unique_ptr<PartialFile>(new S3SinglePutFile(client_, uri_.bucket, key, file));
   }
-  auto f = std::make_unique<S3MultipartFile>(client_, uri_.bucket, key,
-                                             state_key("uploads/" + upload_stem(file) + ".json"), file,
-                                             part_size_bytes);
+  auto f = std::make_unique<S3MultipartFile>(
+      client_, uri_.bucket, key, state_key("uploads/" + upload_stem(file) + ".json"), file, part_size_bytes);
   HFM_TRY(f->open());
   return std::unique_ptr<PartialFile>(std::move(f));
 }

@@ -12,8 +12,8 @@ TEST(S3PartPlan, RespectsTheLimits) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->part_count, 7u);
   EXPECT_EQ(p->last_part_bytes, 4ull << 20);
-  EXPECT_FALSE(plan_parts(100, 4ull << 20));  // below the 5 MiB minimum
-  EXPECT_FALSE(plan_parts(100, 6ull << 30));  // above the 5 GiB maximum
+  EXPECT_FALSE(plan_parts(100, 4ull << 20));              // below the 5 MiB minimum
+  EXPECT_FALSE(plan_parts(100, 6ull << 30));              // above the 5 GiB maximum
   auto too_many = plan_parts(200ull << 30, 16ull << 20);  // 12,800 parts
   ASSERT_FALSE(too_many);
   EXPECT_NE(too_many.error().message.find("--part-size"), std::string::npos);
@@ -47,8 +47,10 @@ TEST(S3Xml, ListPartsAndUploads) {
   EXPECT_EQ(parts->parts[1].etag, "\"b\"");
   EXPECT_TRUE(parts->truncated);
   EXPECT_EQ(parts->next_part_number_marker, "2");
-  EXPECT_FALSE(parse_list_parts("<ListPartsResult><Part><PartNumber>0</PartNumber><Size>1</Size></Part></ListPartsResult>"));
-  EXPECT_FALSE(parse_list_parts("<ListPartsResult><Part><PartNumber>1</PartNumber><Size>x</Size></Part></ListPartsResult>"));
+  EXPECT_FALSE(
+      parse_list_parts("<ListPartsResult><Part><PartNumber>0</PartNumber><Size>1</Size></Part></ListPartsResult>"));
+  EXPECT_FALSE(
+      parse_list_parts("<ListPartsResult><Part><PartNumber>1</PartNumber><Size>x</Size></Part></ListPartsResult>"));
   EXPECT_FALSE(parse_list_parts("<Other/>"));
 
   auto ups = parse_list_multipart_uploads(
