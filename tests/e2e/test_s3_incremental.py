@@ -1,0 +1,191 @@
+"""e2e, S3: re-runs. An unchanged commit costs one Hub request and rewrites nothing; a moved
+branch re-uploads only the changed files and deletes the removed one; a run SIGKILLed in the
+middle of the large file resumes its multipart upload (from `.hfmirror/uploads/`) and downloads
+only what was not yet recorded as uploaded and hashed.
+"""
+
+import json
+import os
+import signal
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(os.environ.get("HFM_SOURCE_DIR") or Path(__file__).resolve().parents[2])
+                       / "tests" / "support"))
+
+import s3env  # noqa: E402
+from hubemu import (cdn_sha256_of, finish_hfmirror, resolve_path_of, start_hfmirror,  # noqa: E402
+                    wait_until)
+from s3e2e import MANIFEST, MIB, S3TestCase, cdn_bytes_for  # noqa: E402
+
+TINY = "acme/tiny"
+PREFIX = "models/tiny"
+UPLOADS = ".hfmirror/uploads/"
+
+
+def fetched_paths(requests, repo=TINY):
+    """Repo paths that were resolved or downloaded from the Hub."""
+    return {resolve_path_of(e, repo) for e in requests} - {None}
+
+
+class RerunTest(S3TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.emu.move_branch, TINY, "c2")  # the spec's main
+
+    def test_unchanged_rerun_is_one_hub_request_and_no_upload(self):
+        self.sync_s3(TINY, PREFIX)
+        before = self.snapshot()
+        self.emu.clear_requests()
+        r = self.sync_s3(TINY, PREFIX)
+        js = self.assertOneJsonObject(r)
+        hub = self.emu.requests("hub")
+        self.assertEqual(len(hub), 1, [e["method"] + " " + e["path"] for e in hub])
+        self.assertEqual(self.emu.requests("cdn"), [])
+        self.assertEqual(js["bytes_downloaded"], 0)
+        self.assertEqual(js["files_transferred"], 0)
+        self.assertLessEqual(js["http_requests"], 3, "requests of an unchanged re-run (Hub + S3)")
+        self.assertEqual(self.snapshot(), before, "an object (or the manifest) was rewritten")
+        self.assertS3Mirror(PREFIX, TINY)
+        self.assertNoMultipartUploads()
+
+    def test_moved_branch_reuploads_only_changed_files(self):
+        self.emu.move_branch(TINY, "c1")
+        self.sync_s3(TINY, PREFIX)
+        self.assertS3Mirror(PREFIX, TINY, "c1")
+        self.assertIn("notes-old.txt", self.keys(PREFIX))
+        before = self.snapshot(PREFIX)
+        c1 = self.expected(TINY, "c1")["by_path"]
+        c2 = self.expected(TINY, "c2")
+        changed = {p for p, f in c2["by_path"].items() if p not in c1 or c1[p]["etag"] != f["etag"]}
+        self.assertEqual(changed, {"config.json", "model.safetensors", "added-in-c2.txt"}, "the spec changed")
+        unchanged = set(c2["by_path"]) - changed
+
+        self.emu.move_branch(TINY, "c2")
+        self.emu.clear_requests()
+        r = self.sync_s3(TINY, PREFIX)
+        js = self.assertOneJsonObject(r)
+        # The Hub and the CDN were asked only for the changed files.
+        self.assertEqual(fetched_paths(self.emu.requests("hub")), changed)
+        self.assertEqual({cdn_sha256_of(e) for e in self.emu.requests("cdn")},
+                         {c2["by_path"]["model.safetensors"]["sha256"]})
+        # Unchanged objects were not rewritten; changed ones were.
+        after = self.snapshot(PREFIX)
+        for p in unchanged:
+            self.assertEqual(after[f"{PREFIX}/{p}"], before[f"{PREFIX}/{p}"], f"unchanged {p} was rewritten")
+        for p in changed & set(c1):
+            self.assertGreater(after[f"{PREFIX}/{p}"][2], before[f"{PREFIX}/{p}"][2], f"{p} was not replaced")
+        self.assertNotIn("notes-old.txt", self.keys(PREFIX), "the file deleted in c2 is still an object")
+        self.assertEqual(js["files_transferred"], 3)
+        self.assertEqual(js["files_removed"], 1)
+        m = self.assertS3Mirror(PREFIX, TINY, "c2")  # exact keys: no previous-manifest or pending left
+        self.assertEqual(self.s3_manifest(PREFIX)["commit"], c2["commit"])
+        self.assertEqual(m["commit_name"], "c2")
+        self.assertNoMultipartUploads()
+        v = self.verify_s3(PREFIX)
+        self.assertEqual(v.rc, 0, v.describe())
+
+    def test_keep_removed_keeps_the_deleted_files_object(self):
+        self.emu.move_branch(TINY, "c1")
+        self.sync_s3(TINY, PREFIX, "--include", "*.txt")
+        old = self.read(f"{PREFIX}/notes-old.txt")
+        self.emu.move_branch(TINY, "c2")
+        r = self.sync_s3(TINY, PREFIX, "--include", "*.txt", "--keep-removed")
+        self.assertEqual(r.json["files_removed"], 0)
+        self.assertEqual(self.read(f"{PREFIX}/notes-old.txt"), old)
+        self.assertEqual(self.s3_manifest(PREFIX)["commit"], self.expected(TINY, "c2")["commit"])
+
+
+class KillResumeTest(S3TestCase):
+    """SIGKILL while model.safetensors (20,000,000 bytes = 4 parts of 5 MiB) is uploading, then
+    a plain re-run: the multipart upload recorded in .hfmirror/uploads/ is continued."""
+
+    ARGS = ["--part-size", "5MiB", "--parallel", "2"]
+    PART = 5 * MIB
+    # About 2.6 s per 5 MiB part (2 at a time), so the kill lands while parts 3-4 are in
+    # flight, with over 2 s to spare after the first record shows a hashed part.
+    SLOW = {"cdn_slow": {"count": 100, "after_bytes": 0, "bytes_per_sec": 2_000_000}}
+
+    def _model_record(self):
+        """The upload record of model.safetensors under .hfmirror/uploads/, or None."""
+        for k in s3env.list_keys(self.bucket, f"{PREFIX}/{UPLOADS}", s3=self.s3):
+            if not k.endswith(".json"):
+                continue
+            try:
+                rec = json.loads(self.read(k))
+            except (ValueError, self.s3.exceptions.NoSuchKey):
+                continue  # being replaced right now: the next poll sees it
+            if rec.get("key") == f"{PREFIX}/model.safetensors":
+                return rec
+        return None
+
+    def _hashed_record(self, p):
+        """The model's upload record once it shows a hashed part; fails if the run ended."""
+        if p.poll() is not None:
+            res = finish_hfmirror(p, timeout=10)
+            self.fail(f"hfmirror ended before a part was recorded as hashed: {res.describe()}")
+        rec = self._model_record()
+        return rec if rec and rec.get("hashed_parts", 0) >= 1 else None
+
+    def test_sigkill_mid_file_then_resume(self):
+        model = self.expected(TINY)["by_path"]["model.safetensors"]
+        size = model["size"]
+        self.assertEqual(-(-size // self.PART), 4, "the emulator spec changed")
+
+        self.emu.set_faults(self.SLOW)
+        p = start_hfmirror(self.sync_args(TINY, PREFIX, *self.ARGS), endpoint=self.emu.hub, env=self.s3_env())
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        rec = wait_until(lambda: self._hashed_record(p), timeout=60, interval=0.05,
+                         what="an upload record of model.safetensors with hashed_parts >= 1")
+        p.send_signal(signal.SIGKILL)
+        res = finish_hfmirror(p, timeout=30)
+        self.assertEqual(res.rc, -signal.SIGKILL, res.describe())
+
+        # What the killed run left: no object, no manifest, a live upload to continue.
+        self.assertEqual(rec["size"], size)
+        self.assertEqual(rec["part_size"], self.PART)
+        self.assertEqual(rec["content_id"], model["sha256"])
+        keys = self.keys(PREFIX)
+        self.assertNotIn("model.safetensors", keys, "the killed file is visible")
+        self.assertNotIn(MANIFEST, keys, "a manifest was written by a killed run")
+        live = [u for u in self.uploads() if u["Key"] == f"{PREFIX}/model.safetensors"]
+        self.assertIn(rec["upload_id"], [u["UploadId"] for u in live], "the recorded upload is gone")
+        # The record may have advanced between the poll and the kill.
+        last = self._model_record()
+        self.assertIsNotNone(last, "the upload record is gone after the kill")
+        self.assertEqual(last["upload_id"], rec["upload_id"])
+        recorded = last["hashed_parts"]
+        self.assertLess(recorded, 4, "the file was complete before the kill: nothing to resume")
+
+        self.emu.clear_faults()
+        self.emu.clear_requests()
+        r = self.sync_s3(TINY, PREFIX, *self.ARGS)
+        js = self.assertOneJsonObject(r)
+        self.assertEqual(js["result"], "ok")
+        self.assertGreater(js["bytes_reused"], 0, "nothing of the killed upload was reused")
+        self.assertGreaterEqual(js["bytes_reused"], recorded * self.PART)
+        self.assertLess(js["bytes_downloaded"], 20_000_000)
+
+        # CDN bytes of the model in the re-run: less than 75 % of it, nothing twice, and the
+        # reused prefix is not fetched at all.
+        ranges = sorted(cdn_bytes_for(self.emu.requests("cdn"), model["sha256"], size))
+        fetched = sum(b - a + 1 for a, b in ranges)
+        self.assertLess(fetched, 0.75 * size, f"re-downloaded {fetched} of {size} bytes: {ranges}")
+        self.assertGreater(fetched, 0, "the rest of the file was not downloaded")
+        for (a1, b1), (a2, _) in zip(ranges, ranges[1:]):
+            self.assertLess(b1, a2, f"overlapping ranges: {ranges}")
+        self.assertGreaterEqual(ranges[0][0], recorded * self.PART, f"a recorded part was fetched again: {ranges}")
+        self.assertEqual(ranges[-1][1], size - 1)
+
+        self.assertS3Mirror(PREFIX, TINY)  # exact key set: the upload record is gone too
+        self.assertNoMultipartUploads()
+        head = self.head(f"{PREFIX}/model.safetensors")
+        self.assertTrue(head["ETag"].strip('"').endswith("-4"), head["ETag"])
+        v = self.verify_s3(PREFIX, "--deep")
+        self.assertEqual(v.rc, 0, v.describe())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
