@@ -97,8 +97,9 @@ S3Client::Target S3Client::target(const std::string& bucket, const std::string& 
   const std::string encoded_key = key.empty() ? "" : auth::uri_encode_s3_path(key);
   const bool path_style = settings_.path_style.value_or(!is_aws(settings_));
   if (is_aws(settings_)) {
-    host = path_style ? fmt::format("s3.{}.amazonaws.com", settings_.region)
-                      : fmt::format("{}.s3.{}.amazonaws.com", bucket, settings_.region);
+    const std::string region = region_for(bucket);
+    host =
+        path_style ? fmt::format("s3.{}.amazonaws.com", region) : fmt::format("{}.s3.{}.amazonaws.com", bucket, region);
     origin = "https://" + host;
   } else {
     auto url = http::parse_url(settings_.endpoint);
@@ -116,6 +117,12 @@ S3Client::Target S3Client::target(const std::string& bucket, const std::string& 
     q += auth::uri_encode(k, false) + "=" + auth::uri_encode(v, false);
   }
   return {origin + path + q, host, path};
+}
+
+std::string S3Client::region_for(const std::string& bucket) const {
+  std::lock_guard<std::mutex> lock(region_mu_);
+  const auto it = bucket_regions_.find(bucket);
+  return it == bucket_regions_.end() ? settings_.region : it->second;
 }
 
 std::string S3Client::object_url(const std::string& bucket, const std::string& key) const {
@@ -187,7 +194,7 @@ void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
     }
     sr.payload_sha256_hex = call->payload_sha256_hex;
     const auto now = std::chrono::system_clock::now() + std::chrono::seconds(clock_skew_seconds_.load());
-    const auto signed_headers = auth::sign_v4(sr, creds, settings_.region, "s3", now);
+    const auto signed_headers = auth::sign_v4(sr, creds, region_for(call->bucket), "s3", now);
     r.headers.clear();
     for (const auto& [k, v] : call->headers) r.headers.set(k, v);
     for (const auto& [k, v] : signed_headers.headers_to_add) r.headers.set(k, v);
@@ -215,6 +222,24 @@ void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
       return;
     }
     Error e = error_from(r, *call);
+    // The bucket lives in another region: AWS says which (header or body); learn it and resend once.
+    if ((r.status == 301 || e.remote_code == "PermanentRedirect" || e.remote_code == "AuthorizationHeaderMalformed" ||
+         e.remote_code == "IllegalLocationConstraintException") &&
+        skew_retries == 0) {
+      std::string region(r.headers.get("x-amz-bucket-region").value_or(""));
+      if (region.empty()) {
+        if (auto body = parse_error_body(r.body)) region = body->region;
+      }
+      if (!region.empty() && region != region_for(call->bucket)) {
+        {
+          std::lock_guard<std::mutex> lock(region_mu_);
+          bucket_regions_[call->bucket] = region;
+        }
+        log::info("s3.region_redirect bucket={} region={}", call->bucket, region);
+        send_attempt(call, skew_retries + 1, done);
+        return;
+      }
+    }
     if (e.remote_code == "RequestTimeTooSkewed" && skew_retries == 0) {
       if (auto date = r.headers.get("date")) {
         const auto skew = auth::clock_skew_from_date_header(*date, std::chrono::system_clock::now());

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,12 +104,15 @@ class S3Client {
   Target target(const std::string& bucket, const std::string& key,
                 const std::vector<std::pair<std::string, std::string>>& query) const;
   Error error_from(const http::Response& r, const S3Call& call) const;
+  std::string region_for(const std::string& bucket) const;
   void send_attempt(std::shared_ptr<S3Call> call, int skew_retries, std::function<void(Result<http::Response>)> done);
 
   http::Client& http_;
   auth::CredentialChain& credentials_;
   S3Settings settings_;
   std::atomic<int64_t> clock_skew_seconds_{0};  // server time minus ours
+  mutable std::mutex region_mu_;
+  std::map<std::string, std::string> bucket_regions_;  // learnt from region redirects
 };
 
 // "s3://bucket/prefix/" -> bucket, prefix (without leading/trailing '/').

@@ -32,6 +32,8 @@ ODD = ["special/file with spaces.txt", "special/a+b=c&d.txt", "special/100% ~til
 class ReadBackTest(S3TestCase):
     """One sync, then every reader sees the same, correct bytes."""
 
+    empty_bucket_after_each_test = False  # the mirror made in setUpClass is read by every test
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -39,8 +41,7 @@ class ReadBackTest(S3TestCase):
                                 "--s3-endpoint", cls.endpoint()], endpoint=cls.emu.hub, env=cls.s3_env())
 
     def setUp(self):
-        # The mirror made once in setUpClass is read by every test: no per-test emptying.
-        super(S3TestCase, self).setUp()
+        super().setUp()
         self.assertEqual(self.result.rc, 0, self.result.describe())
         self.exp = self.expected(TINY)
 

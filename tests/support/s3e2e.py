@@ -60,6 +60,8 @@ def cdn_bytes_for(requests, sha256, size):
 class S3TestCase(EmulatorTestCase):
     s3info: dict = None
     bucket: str = None
+    # False for classes that build one mirror in setUpClass and only read it in their tests.
+    empty_bucket_after_each_test = True
 
     @classmethod
     def setUpClass(cls):
@@ -73,7 +75,8 @@ class S3TestCase(EmulatorTestCase):
 
     def setUp(self):
         super().setUp()
-        self.addCleanup(self.empty_bucket)
+        if self.empty_bucket_after_each_test:
+            self.addCleanup(self.empty_bucket)
 
     # -- running hfmirror ---------------------------------------------------------------
 
