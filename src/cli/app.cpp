@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "auth/aws_credentials.h"
@@ -106,6 +107,7 @@ struct SyncTarget {
   pipeline::SyncRequest request;
   std::string destination;
   std::string layout;
+  std::string region;  // a config entry's own S3 region, if any
 };
 
 ProgressMode progress_mode(const CommonOptions& c) {
@@ -149,11 +151,14 @@ Result<store::LocalLayout> parse_layout(const std::string& s) {
 // first use so local-only runs never look for AWS settings.
 struct S3Runtime {
   std::unique_ptr<auth::CredentialChain> credentials;
-  std::unique_ptr<s3::S3Client> client;
+  std::map<std::string, std::unique_ptr<s3::S3Client>> clients;  // by region: config entries may differ
 };
 
 Result<s3::S3Client*> s3_client(std::unique_ptr<S3Runtime>& s3rt, http::Client& http, const S3Options& o) {
-  if (s3rt) return s3rt->client.get();
+  if (s3rt) {
+    const auto it = s3rt->clients.find(o.region);
+    if (it != s3rt->clients.end()) return it->second.get();
+  }
   std::optional<std::string> profile;
   if (!o.profile.empty()) profile = o.profile;
   HFM_ASSIGN_OR_RETURN(const auto cfg, auth::load_aws_config_settings(profile));
@@ -170,13 +175,15 @@ Result<s3::S3Client*> s3_client(std::unique_ptr<S3Runtime>& s3rt, http::Client& 
     auto url = http::parse_url(ss.endpoint);
     if (!url) return unexpected(ErrorCode::kUsage, fmt::format("invalid S3 endpoint '{}'", ss.endpoint));
   }
-  auto rt = std::make_unique<S3Runtime>();
-  rt->credentials = std::make_unique<auth::CredentialChain>(auth::default_chain(profile));
-  rt->client = std::make_unique<s3::S3Client>(http, *rt->credentials, ss);
+  if (!s3rt) {
+    s3rt = std::make_unique<S3Runtime>();
+    s3rt->credentials = std::make_unique<auth::CredentialChain>(auth::default_chain(profile));
+  }
   log::info("s3.settings endpoint={} region={} path_style={}", ss.endpoint.empty() ? "aws" : ss.endpoint, ss.region,
             ss.path_style.value_or(!ss.endpoint.empty()));
-  s3rt = std::move(rt);
-  return s3rt->client.get();
+  auto& slot = s3rt->clients[o.region];
+  slot = std::make_unique<s3::S3Client>(http, *s3rt->credentials, ss);
+  return slot.get();
 }
 
 Result<std::unique_ptr<store::Destination>> open_destination(const std::string& dest, const std::string& layout,
@@ -242,6 +249,11 @@ nlohmann::json plan_json(const pipeline::SyncPlan& plan) {
   return {{"commit", plan.commit}, {"up_to_date", plan.up_to_date}, {"files", files}, {"remove", plan.removals}};
 }
 
+S3Options target_s3_options(S3Options o, const SyncTarget& t) {
+  if (o.region.empty() && !t.region.empty()) o.region = t.region;  // the flag wins over the entry
+  return o;
+}
+
 // Runs one target; returns its JSON summary and error (if any).
 std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, const SyncTarget& t, bool dry_run,
                                                                 bool durable) {
@@ -260,7 +272,7 @@ std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, con
   };
   auto dest =
       open_destination(t.destination, t.layout, t.request.repo.type == hub::RepoType::kDataset ? "dataset" : "model",
-                       t.request.repo.id, durable, rt.s3rt, *rt.http, c.s3);
+                       t.request.repo.id, durable, rt.s3rt, *rt.http, target_s3_options(c.s3, t));
   if (!dest) return fail(dest.error());
   hub::HubSettings hs;
   hs.endpoint = rt.endpoint;
@@ -414,6 +426,7 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
       t.request.transfer = ts;
       t.destination = e.destination;
       t.layout = e.layout;
+      t.region = e.region;
       targets.push_back(std::move(t));
     }
     for (const auto& name : o.only) {
