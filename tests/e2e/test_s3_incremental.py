@@ -1,7 +1,8 @@
 """e2e, S3: re-runs. An unchanged commit costs one Hub request and rewrites nothing; a moved
-branch re-uploads only the changed files and deletes the removed one; a run SIGKILLed in the
-middle of the large file resumes its multipart upload (from `.hfmirror/uploads/`) and downloads
-only what was not yet recorded as uploaded and hashed.
+branch re-uploads only the changed files and deletes the removed one, and nothing outside the
+prefix; a run SIGKILLed (or SIGINTed) in the middle of the large file resumes its multipart upload
+(from `.hfmirror/uploads/`) and downloads only what was not yet recorded as uploaded and hashed,
+while an upload that cannot be continued (other part size, abandoned commit) is aborted.
 """
 
 import json
@@ -129,8 +130,9 @@ class PrefixScopeTest(S3TestCase):
 
 
 class KillResumeTest(S3TestCase):
-    """SIGKILL while model.safetensors (20,000,000 bytes = 4 parts of 5 MiB) is uploading, then
-    a plain re-run: the multipart upload recorded in .hfmirror/uploads/ is continued."""
+    """SIGKILL (or SIGINT) while model.safetensors (20,000,000 bytes = 4 parts of 5 MiB) is
+    uploading, then a plain re-run: the multipart upload recorded in .hfmirror/uploads/ is
+    continued. A re-run that cannot continue it (other part size, other commit) aborts it."""
 
     ARGS = ["--part-size", "5MiB", "--parallel", "2"]
     PART = 5 * MIB
@@ -159,42 +161,47 @@ class KillResumeTest(S3TestCase):
         rec = self._model_record()
         return rec if rec and rec.get("hashed_parts", 0) >= 1 else None
 
-    def test_sigkill_mid_file_then_resume(self):
-        model = self.expected(TINY)["by_path"]["model.safetensors"]
-        size = model["size"]
-        self.assertEqual(-(-size // self.PART), 4, "the emulator spec changed")
+    def _model(self, rev=None):
+        model = self.expected(TINY, rev)["by_path"]["model.safetensors"]
+        self.assertEqual(-(-model["size"] // self.PART), 4, "the emulator spec changed")
+        return model
 
+    def _interrupted_run(self, sig, model):
+        """Start a slow sync, wait until the model's upload record shows a hashed part, send
+        sig, check what is left, clear faults and log; returns (result, hashed parts recorded)."""
         self.emu.set_faults(self.SLOW)
         p = start_hfmirror(self.sync_args(TINY, PREFIX, *self.ARGS), endpoint=self.emu.hub, env=self.s3_env())
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
         rec = wait_until(lambda: self._hashed_record(p), timeout=60, interval=0.05,
                          what="an upload record of model.safetensors with hashed_parts >= 1")
-        p.send_signal(signal.SIGKILL)
+        p.send_signal(sig)
         res = finish_hfmirror(p, timeout=30)
-        self.assertEqual(res.rc, -signal.SIGKILL, res.describe())
 
-        # What the killed run left: no object, no manifest, a live upload to continue.
-        self.assertEqual(rec["size"], size)
+        # What the interrupted run left: no object, no manifest, a live upload to continue.
+        self.assertEqual(rec["size"], model["size"])
         self.assertEqual(rec["part_size"], self.PART)
         self.assertEqual(rec["content_id"], model["sha256"])
         keys = self.keys(PREFIX)
-        self.assertNotIn("model.safetensors", keys, "the killed file is visible")
-        self.assertNotIn(MANIFEST, keys, "a manifest was written by a killed run")
+        self.assertNotIn("model.safetensors", keys, "the interrupted file is visible")
+        self.assertNotIn(MANIFEST, keys, "a manifest was written by an interrupted run")
         live = [u for u in self.uploads() if u["Key"] == f"{PREFIX}/model.safetensors"]
         self.assertIn(rec["upload_id"], [u["UploadId"] for u in live], "the recorded upload is gone")
-        # The record may have advanced between the poll and the kill.
+        # The record may have advanced between the poll and the signal.
         last = self._model_record()
-        self.assertIsNotNone(last, "the upload record is gone after the kill")
+        self.assertIsNotNone(last, "the upload record is gone after the interruption")
         self.assertEqual(last["upload_id"], rec["upload_id"])
         recorded = last["hashed_parts"]
-        self.assertLess(recorded, 4, "the file was complete before the kill: nothing to resume")
-
+        self.assertLess(recorded, 4, "the file was complete before the signal: nothing to resume")
         self.emu.clear_faults()
         self.emu.clear_requests()
+        return res, recorded
+
+    def _resume_and_check(self, model, recorded):
+        size = model["size"]
         r = self.sync_s3(TINY, PREFIX, *self.ARGS)
         js = self.assertOneJsonObject(r)
         self.assertEqual(js["result"], "ok")
-        self.assertGreater(js["bytes_reused"], 0, "nothing of the killed upload was reused")
+        self.assertGreater(js["bytes_reused"], 0, "nothing of the interrupted upload was reused")
         self.assertGreaterEqual(js["bytes_reused"], recorded * self.PART)
         self.assertLess(js["bytes_downloaded"], 20_000_000)
 
@@ -215,6 +222,40 @@ class KillResumeTest(S3TestCase):
         self.assertTrue(head["ETag"].strip('"').endswith("-4"), head["ETag"])
         v = self.verify_s3(PREFIX, "--deep")
         self.assertEqual(v.rc, 0, v.describe())
+
+    def test_sigkill_mid_file_then_resume(self):
+        model = self._model()
+        res, recorded = self._interrupted_run(signal.SIGKILL, model)
+        self.assertEqual(res.rc, -signal.SIGKILL, res.describe())
+        self._resume_and_check(model, recorded)
+
+    def test_sigint_exits_130_then_resume(self):
+        model = self._model()
+        res, recorded = self._interrupted_run(signal.SIGINT, model)
+        self.assertEqual(res.rc, 130, res.describe())
+        self._resume_and_check(model, recorded)
+
+    def test_rerun_with_another_part_size_starts_the_file_over(self):
+        # The recorded parts are 5 MiB; a re-run with 16 MiB parts cannot continue them. It must
+        # still produce the right object, in 16 MiB parts, and abort the old upload.
+        model = self._model()
+        self._interrupted_run(signal.SIGKILL, model)
+        self.sync_s3(TINY, PREFIX, "--part-size", "16MiB")
+        self.assertS3Mirror(PREFIX, TINY)
+        self.assertNoMultipartUploads()
+        self.assertTrue(self.head(f"{PREFIX}/model.safetensors")["ETag"].strip('"').endswith("-2"))
+
+    def test_upload_of_an_abandoned_commit_is_aborted(self):
+        # Killed while mirroring c1; main then moves to c2, whose model.safetensors differs.
+        self.addCleanup(self.emu.move_branch, TINY, "c2")
+        self.emu.move_branch(TINY, "c1")
+        c1_model = self._model("c1")
+        self.assertNotEqual(c1_model["sha256"], self._model("c2")["sha256"])
+        self._interrupted_run(signal.SIGKILL, c1_model)
+        self.emu.move_branch(TINY, "c2")
+        self.sync_s3(TINY, PREFIX, *self.ARGS)
+        self.assertS3Mirror(PREFIX, TINY, "c2")  # exact keys: the c1 upload record is gone
+        self.assertNoMultipartUploads("the abandoned c1 upload was not aborted")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from s3e2e import MANIFEST, MIB, S3TestCase, multipart_etag  # noqa: E402
 
 TINY = "acme/tiny"
 PREFIX = "models/tiny"
-# Paths of acme/tiny@main the brief singles out; the emulator spec must still have them.
+# The odd paths of acme/tiny@main this module is about; the emulator spec must still have them.
 ODD = ["special/file with spaces.txt", "special/a+b=c&d.txt", "special/100% ~tilde.txt",
        "special/it's (quoted)!*.txt", "unicode/模型-ü.json", "a/b/c/d/e/f/g/h/deep.txt", "empty.txt",
        "model.safetensors"]
