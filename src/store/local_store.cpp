@@ -69,7 +69,10 @@ class LocalPartialFile final : public PartialFile {
         spec_.size_bytes == 0 ? 0 : static_cast<size_t>((spec_.size_bytes + part_size_ - 1) / part_size_);
     done_.assign(parts, false);
     bool resumed = false;
-    if (fs::exists(data_path_) && fs::exists(state_path_)) {
+    // A one-part file has no resume record: metadata calls are slow on some
+    // filesystems, and thousands of small files would pay for them.
+    multi_part_ = parts > 1;
+    if (multi_part_ && fs::exists(data_path_) && fs::exists(state_path_)) {
       auto text = read_small_file(state_path_, 4u << 20);
       if (text) {
         try {
@@ -87,7 +90,7 @@ class LocalPartialFile final : public PartialFile {
         }
       }
     }
-    if (!resumed) {
+    if (!resumed && multi_part_) {
       std::error_code ec;
       fs::remove(state_path_, ec);
       done_.assign(parts, false);
@@ -179,7 +182,7 @@ class LocalPartialFile final : public PartialFile {
     if (::rename(data_path_.c_str(), final_path_.c_str()) != 0)
       return io_error("cannot move into place", final_path_, errno);
     std::error_code ec;
-    fs::remove(state_path_, ec);
+    if (multi_part_) fs::remove(state_path_, ec);
     if (durable_) HFM_TRY(fsync_dir(final_path_.parent_path()));
     committed_ = true;
     return {};
@@ -191,10 +194,11 @@ class LocalPartialFile final : public PartialFile {
     if (committed_ || keep_for_resume) return;
     std::error_code ec;
     fs::remove(data_path_, ec);
-    fs::remove(state_path_, ec);
+    if (multi_part_) fs::remove(state_path_, ec);
   }
 
  private:
+  bool multi_part_ = false;
   fs::path data_path_;
   fs::path state_path_;
   fs::path final_path_;
@@ -356,6 +360,7 @@ Status LocalStore::begin_changes(const SyncContext&) {
   if (fs::exists(m)) {
     const fs::path prev = state_dir_ / "previous-manifest.json";
     if (::rename(m.c_str(), prev.c_str()) != 0) return io_error("cannot withdraw manifest", m, errno);
+    close_journal();
     std::error_code ec;
     fs::remove(state_dir_ / "journal.jsonl", ec);
     if (durable_) HFM_TRY(fsync_dir(state_dir_));
@@ -394,18 +399,29 @@ Result<std::unique_ptr<PartialFile>> LocalStore::open_partial(const FileSpec& fi
 Status LocalStore::append_journal(const std::string& line) {
   std::lock_guard<std::mutex> lock(journal_mu_);
   const fs::path p = state_dir_ / "journal.jsonl";
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("cannot open journal", p, errno);
+  if (journal_fd_ < 0) {
+    // Kept open for the run: one open, not one per file.
+    journal_fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (journal_fd_ < 0) return io_error("cannot open journal", p, errno);
+  }
   const std::string data = line + "\n";
-  const ssize_t n = ::write(fd, data.data(), data.size());
-  const int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(data.size())) return io_error("cannot append journal", p, err);
+  const ssize_t n = ::write(journal_fd_, data.data(), data.size());
+  if (n != static_cast<ssize_t>(data.size())) return io_error("cannot append journal", p, errno);
   return {};
 }
 
+void LocalStore::close_journal() {
+  std::lock_guard<std::mutex> lock(journal_mu_);
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+  journal_fd_ = -1;
+}
+
+LocalStore::~LocalStore() { close_journal(); }
+
 Status LocalStore::record_pending(const std::string& path) {
   if (layout_ == LocalLayout::kHfCache) return {};  // blobs are never replaced in place
+  struct stat st {};
+  if (::lstat((repo_dir_ / path).c_str(), &st) != 0) return {};  // nothing there to half-replace
   return append_journal(nlohmann::json{{"path", path}}.dump());
 }
 
@@ -467,6 +483,7 @@ Status LocalStore::finish(const SyncContext& ctx, const std::vector<FileSpec>& f
 
 Status LocalStore::write_manifest(const Manifest& manifest) {
   HFM_TRY(write_file_atomic(state_dir_ / "manifest.json", manifest_to_json(manifest), durable_));
+  close_journal();
   std::error_code ec;
   // Complete: partial files left by earlier interrupted runs can never be used now.
   for (const auto& entry : fs::directory_iterator(state_dir_ / "partial", ec)) fs::remove(entry.path(), ec);

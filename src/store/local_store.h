@@ -26,6 +26,7 @@ class LocalStore final : public Destination {
                                                   const std::string& repo_type, const std::string& repo_id,
                                                   bool durable_writes = true);
 
+  ~LocalStore() override;
   std::string describe() const override;
   std::string layout() const override;
   Result<std::optional<Manifest>> read_manifest() override;
@@ -49,6 +50,7 @@ class LocalStore final : public Destination {
  private:
   LocalStore(std::filesystem::path root, LocalLayout layout, std::filesystem::path repo_dir, bool durable);
   Status append_journal(const std::string& line);
+  void close_journal();
   // Creates the destination and state folders (first change of a sync).
   Status prepare();
 
@@ -58,6 +60,7 @@ class LocalStore final : public Destination {
   std::filesystem::path state_dir_;  // repo_dir/.hfmirror
   bool durable_;
   std::mutex journal_mu_;
+  int journal_fd_ = -1;  // guarded by journal_mu_
 };
 
 // Helpers shared with tests.
