@@ -93,6 +93,7 @@ struct TransferEngine::Impl {
     int resolves = 0;
     std::optional<Error> error;
     uint64_t bytes_downloaded = 0;
+    bool small = false;                         // one part: admitted by the request limit, not --parallel-files
     bool hold_buffers = false;                  // one-part file whose bytes go to commit()
     bool track_progress = false;                // keep hash states for resume points
     std::map<size_t, std::string> hash_states;  // parts hashed -> hash state after them
@@ -111,7 +112,8 @@ struct TransferEngine::Impl {
   BufferPool pool;
   std::vector<std::unique_ptr<FileRun>> files;
   size_t next_file = 0;
-  size_t active_files = 0;
+  size_t active_files = 0;        // multi-part files being resolved or transferred
+  size_t active_small_files = 0;  // one-part files in flight
   size_t requests_in_flight = 0;
   std::optional<Error> fatal;
   bool cancel_sent = false;
@@ -173,8 +175,16 @@ struct TransferEngine::Impl {
       }
       return;
     }
-    while (active_files < settings.max_parallel_files && next_file < files.size()) {
-      activate(*files[next_file++]);
+    // Large files count against --parallel-files; small (one-part) files only
+    // against the request limit, so thousands of them are not latency-bound.
+    while (next_file < files.size()) {
+      FileRun& f = *files[next_file];
+      f.small = f.job.spec.size_bytes <= settings.part_size_bytes;
+      const bool room =
+          f.small ? active_small_files < settings.max_parallel_requests : active_files < settings.max_parallel_files;
+      if (!room) break;
+      ++next_file;
+      activate(f);
     }
     for (auto& fp : files) {
       FileRun& f = *fp;
@@ -197,7 +207,7 @@ struct TransferEngine::Impl {
   }
 
   void activate(FileRun& f) {
-    active_files++;
+    (f.small ? active_small_files : active_files)++;
     const auto& spec = f.job.spec;
     auto partial = dest.open_partial(spec, settings.part_size_bytes);
     if (!partial) {
@@ -584,7 +594,7 @@ struct TransferEngine::Impl {
       if (p.buffer) pool.release(*p.buffer);
       p.buffer.reset();
     }
-    active_files--;
+    (f.small ? active_small_files : active_files)--;
     report.files_ok++;
     progress.files_done++;
     log::info("transfer.file_done path={} bytes={} downloaded={}", f.job.spec.path, f.job.spec.size_bytes,
@@ -624,7 +634,7 @@ struct TransferEngine::Impl {
     }
     const bool was_active = f.phase != Phase::kQueued;
     f.phase = Phase::kFailed;
-    if (was_active) active_files--;
+    if (was_active) (f.small ? active_small_files : active_files)--;
     progress.files_failed++;
     report.failures.push_back({f.job.spec.path, *f.error});
   }
