@@ -629,7 +629,8 @@ int run_main(int argc, char** argv) {
   sync->add_option("--memory-budget", so.memory_budget, "bytes of part buffers in flight (default 512MiB)");
   sync->add_option("--part-size", so.part_size, "ranged-GET part size (default 16MiB)");
   sync->add_option("--parallel", so.parallel, "concurrent part requests (default 16)");
-  sync->add_option("--parallel-files", so.parallel_files, "files transferred at once (default 8)");
+  sync->add_option("--parallel-files", so.parallel_files,
+                   "large files transferred at once (default 8); small files are bounded by --parallel");
   sync->add_flag("--no-fsync", so.no_fsync, "skip fsync before files become visible (faster, less crash-safe)");
   add_common(sync);
 
