@@ -460,9 +460,10 @@ int cmd_sync(const CommonOptions& common, const SyncOptions& o) {
     if (auto st = check_s3_part_size(t.destination); !st) return report_error(common, st.error());
   }
 
-  say(common, fmt::format("hfmirror {}: memory budget {} ({} buffers of {}), {} parallel requests, {} files at once",
-                          HFM_VERSION, format_bytes(ts.memory_budget_bytes), ts.buffer_count(),
-                          format_bytes(ts.part_size_bytes), ts.max_parallel_requests, ts.max_parallel_files));
+  say(common,
+      fmt::format("hfmirror {}: memory budget {} ({} buffers of {}), {} parallel requests, {} large files at once",
+                  HFM_VERSION, format_bytes(ts.memory_budget_bytes), ts.buffer_count(),
+                  format_bytes(ts.part_size_bytes), ts.max_parallel_requests, ts.max_parallel_files));
 
   nlohmann::json results = nlohmann::json::array();
   std::optional<Error> first_error;
