@@ -44,8 +44,16 @@ void BM_ContentHasher(benchmark::State& st, hfm::HashKind kind) {
   }
   st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(d.size()));
 }
-BENCHMARK_CAPTURE(BM_ContentHasher, sha256, hfm::HashKind::kSha256)->Arg(16 << 10)->Arg(1 << 20)->Arg(16 << 20)->UseRealTime();
-BENCHMARK_CAPTURE(BM_ContentHasher, git_sha1, hfm::HashKind::kGitSha1)->Arg(16 << 10)->Arg(1 << 20)->Arg(16 << 20)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ContentHasher, sha256, hfm::HashKind::kSha256)
+    ->Arg(16 << 10)
+    ->Arg(1 << 20)
+    ->Arg(16 << 20)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ContentHasher, git_sha1, hfm::HashKind::kGitSha1)
+    ->Arg(16 << 10)
+    ->Arg(1 << 20)
+    ->Arg(16 << 20)
+    ->UseRealTime();
 
 // Per-part integrity options for a 16 MiB part.
 void BM_PartEvp(benchmark::State& st, const EVP_MD* (*md)()) {

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
@@ -267,6 +268,33 @@ Result<std::vector<ManifestFile>> S3Store::read_journal() {
   HFM_ASSIGN_OR_RETURN(auto prev, client_.get_object(uri_.bucket, state_key("previous-manifest.json")));
   if (prev) {
     if (auto m = manifest_from_json(*prev)) out = m->files;
+  }
+  // Objects no manifest describes but that carry our content id were written
+  // by an interrupted run: they are ours (to keep if current, to remove if not).
+  // Anything else under the prefix belongs to someone else and is left alone.
+  HFM_ASSIGN_OR_RETURN(auto current, read_manifest());
+  HFM_TRY(load_listing());
+  std::vector<std::string> unknown;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [path, size] : sizes_) {
+      if (path.rfind(".hfmirror/", 0) == 0) continue;
+      const bool described = (current && current->find(path)) ||
+                             std::any_of(out.begin(), out.end(), [&](const ManifestFile& f) { return f.path == path; });
+      if (!described) unknown.push_back(path);
+    }
+  }
+  for (const auto& path : unknown) {
+    if (!validate_repo_path(path)) continue;
+    HFM_ASSIGN_OR_RETURN(auto info, client_.head_object(uri_.bucket, key_for(path)));
+    if (!info || !info->metadata.count(kMetaContentId)) continue;
+    ManifestFile f;
+    f.path = path;
+    f.size_bytes = info->size_bytes;
+    f.content_id = info->metadata.at(kMetaContentId);
+    f.id_kind = info->metadata.count(kMetaHash) && info->metadata.at(kMetaHash) == "sha256" ? ContentIdKind::kSha256
+                                                                                            : ContentIdKind::kGitSha1;
+    out.push_back(std::move(f));
   }
   HFM_ASSIGN_OR_RETURN(auto pend, client_.list_objects_v2(uri_.bucket, state_key("pending/")));
   for (const auto& o : pend) {
