@@ -1,5 +1,7 @@
 #include "auth/sigv4.h"
 
+#include "core/percent_encoding.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,11 +30,6 @@ Digest hmac_sha256(std::span<const unsigned char> key, std::string_view message)
 
 std::span<const unsigned char> bytes_of(std::string_view s) {
   return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
-}
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
@@ -222,22 +219,7 @@ std::optional<system_clock::time_point> parse_basic(std::string_view s) {
 
 }  // namespace
 
-std::string uri_encode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+std::string uri_encode(std::string_view s, bool keep_slash) { return percent_encode(s, keep_slash ? "/" : ""); }
 
 std::string uri_encode_s3_path(std::string_view decoded_key_path) { return uri_encode(decoded_key_path, true); }
 

@@ -1,5 +1,7 @@
 #include "http/url.h"
 
+#include "core/percent_encoding.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -90,23 +92,7 @@ Result<Url> resolve_location(const Url& base, std::string_view location) {
   return out;
 }
 
-std::string quote(std::string_view text, std::string_view safe) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-    if ((unreserved && c < 0x80) || safe.find(ch) != std::string_view::npos) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+std::string quote(std::string_view text, std::string_view safe) { return percent_encode(text, safe); }
 
 std::string percent_decode(std::string_view text) {
   auto hexval = [](char c) -> int {
