@@ -113,19 +113,18 @@ std::string base64_encode(std::span<const unsigned char> bytes) {
   return out;
 }
 
-std::string md5_base64(std::string_view data) {
+namespace {
+std::vector<unsigned char> md5_raw(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return base64_encode({digest, len});
+  return {digest, digest + len};
 }
+}  // namespace
 
-std::string md5_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return to_hex({digest, len});
-}
+std::string md5_base64(std::string_view data) { return base64_encode(md5_raw(data)); }
+
+std::string md5_hex(std::string_view data) { return to_hex(md5_raw(data)); }
 
 std::string hex_to_base64(std::string_view hex) {
   std::vector<unsigned char> raw;

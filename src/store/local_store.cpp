@@ -41,6 +41,18 @@ Result<std::string> read_small_file(const fs::path& p, size_t max_bytes) {
   return s;
 }
 
+// Reads exactly out.size() bytes at offset; a short file is an I/O error.
+Status pread_all(int fd, uint64_t offset, std::span<char> out, const fs::path& p) {
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error("cannot read", p, n < 0 ? errno : EIO);
+    got += static_cast<size_t>(n);
+  }
+  return {};
+}
+
 std::string id_kind_name(ContentIdKind k) { return k == ContentIdKind::kSha256 ? "sha256" : "git-sha1"; }
 
 // Partial-file names: unique per (path, content) so two repo files with the
@@ -133,16 +145,7 @@ class LocalPartialFile final : public PartialFile {
     return {};
   }
 
-  Status read_part(uint64_t offset, std::span<char> out) override {
-    size_t got = 0;
-    while (got < out.size()) {
-      const ssize_t n = ::pread(fd_, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return io_error("cannot read back", data_path_, n < 0 ? errno : EIO);
-      got += static_cast<size_t>(n);
-    }
-    return {};
-  }
+  Status read_part(uint64_t offset, std::span<char> out) override { return pread_all(fd_, offset, out, data_path_); }
 
   Status mark_part_done(size_t part_index) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -512,18 +515,9 @@ Status LocalStore::read_file(const ManifestFile& file, uint64_t offset, std::spa
   const fs::path p = final_path(file.path, file.content_id);
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return io_error("cannot open", p, errno);
-  size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return io_error("cannot read", p, n < 0 ? errno : EIO);
-    }
-    got += static_cast<size_t>(n);
-  }
+  Status st = pread_all(fd, offset, out, p);
   ::close(fd);
-  return {};
+  return st;
 }
 
 }  // namespace hfm::store

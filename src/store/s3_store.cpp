@@ -242,6 +242,11 @@ std::string S3Store::key_for(const std::string& path) const {
 
 std::string S3Store::state_key(const std::string& name) const { return key_for(".hfmirror/" + name); }
 
+// One marker per path, named by its hash so any path fits in a key.
+std::string S3Store::pending_key(const std::string& path) const {
+  return state_key("pending/" + sha256_hex(path).substr(0, 32));
+}
+
 Result<std::optional<Manifest>> S3Store::read_manifest() {
   HFM_ASSIGN_OR_RETURN(auto text, client_.get_object(uri_.bucket, state_key("manifest.json")));
   if (!text) return std::optional<Manifest>{};
@@ -357,8 +362,7 @@ Status S3Store::record_pending(const std::string& path) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!sizes_.count(path)) return {};  // nothing there to half-replace
   }
-  return client_.put_object(uri_.bucket, state_key("pending/" + sha256_hex(path).substr(0, 32)),
-                            {path.data(), path.size()}, {});
+  return client_.put_object(uri_.bucket, pending_key(path), {path.data(), path.size()}, {});
 }
 
 Status S3Store::record_verified(const FileSpec& file) {
@@ -367,7 +371,7 @@ Status S3Store::record_verified(const FileSpec& file) {
     if (!sizes_.count(file.path)) return {};
     sizes_[file.path] = file.size_bytes;
   }
-  return client_.delete_objects(uri_.bucket, {state_key("pending/" + sha256_hex(file.path).substr(0, 32))});
+  return client_.delete_objects(uri_.bucket, {pending_key(file.path)});
 }
 
 Status S3Store::remove_file(const std::string& path) {

@@ -48,6 +48,7 @@ class S3Store final : public Destination {
 
   std::string key_for(const std::string& path) const;
   std::string state_key(const std::string& name) const;
+  std::string pending_key(const std::string& path) const;
 
  private:
   S3Store(s3::S3Client& client, s3::S3Uri uri) : client_(client), uri_(std::move(uri)) {}
