@@ -58,6 +58,7 @@ struct S3Options {
   std::string region;
   std::string addressing = "auto";
   std::string profile;
+  std::string part_checksum = "auto";
 };
 
 struct CommonOptions {
@@ -171,6 +172,8 @@ Result<s3::S3Client*> s3_client(std::unique_ptr<S3Runtime>& s3rt, http::Client& 
     if (*cfg.addressing_style == "path") ss.path_style = true;
     if (*cfg.addressing_style == "virtual") ss.path_style = false;
   }
+  if (o.part_checksum == "sha256") ss.part_checksum = s3::PartChecksum::kSha256;
+  if (o.part_checksum == "crc32c") ss.part_checksum = s3::PartChecksum::kCrc32c;
   if (!ss.endpoint.empty()) {
     auto url = http::parse_url(ss.endpoint);
     if (!url) return unexpected(ErrorCode::kUsage, fmt::format("invalid S3 endpoint '{}'", ss.endpoint));
@@ -634,6 +637,11 @@ int run_main(int argc, char** argv) {
                    "large files transferred at once (default 8); small files are bounded by --parallel");
   sync->add_flag("--no-fsync", so.no_fsync, "skip fsync before files become visible (faster, less crash-safe)");
   add_common(sync);
+  sync->add_option("--part-checksum", common.s3.part_checksum,
+                   "S3 per-part integrity: sha256 (signed payload, checked by every server), crc32c "
+                   "(x-amz-checksum-crc32c, cheaper; checked only by servers with flexible checksums) or auto "
+                   "(crc32c where the server confirms it, else sha256; the default)")
+      ->check(CLI::IsMember({"auto", "sha256", "crc32c"}));
 
   VerifyOptions vo;
   auto* verify = app.add_subcommand("verify", "re-read a mirror and re-hash every file against its manifest");

@@ -267,6 +267,7 @@ namespace {
 void add_put_headers(S3Call& call, const PutOptions& o) {
   for (const auto& [k, v] : o.metadata) call.headers.emplace_back("x-amz-meta-" + lower(k), v);
   if (!o.content_type.empty()) call.headers.emplace_back("content-type", o.content_type);
+  if (o.crc32c_algorithm) call.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
 }
 }  // namespace
 
@@ -285,8 +286,8 @@ Status S3Client::put_object(const std::string& bucket, const std::string& key, s
   return {};
 }
 
-Result<std::string> S3Client::create_multipart_upload(const std::string& bucket, const std::string& key,
-                                                      const PutOptions& options) {
+Result<CreatedUpload> S3Client::create_multipart_upload(const std::string& bucket, const std::string& key,
+                                                        const PutOptions& options) {
   S3Call c;
   c.method = "POST";
   c.bucket = bucket;
@@ -295,21 +296,31 @@ Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
   c.log_tag = "s3.create_mpu";
   add_put_headers(c, options);
   HFM_ASSIGN_OR_RETURN(auto r, perform(std::move(c)));
-  return parse_initiate_multipart_upload(r.body);
+  CreatedUpload created;
+  HFM_ASSIGN_OR_RETURN(created.upload_id, parse_initiate_multipart_upload(r.body));
+  const auto algo = r.headers.get("x-amz-checksum-algorithm");
+  created.crc32c_confirmed = options.crc32c_algorithm && algo && lower(std::string(*algo)) == "crc32c";
+  return created;
 }
 
 void S3Client::upload_part(const std::string& bucket, const std::string& key, const std::string& upload_id,
-                           int part_number, std::span<const char> body, const std::string& payload_sha256_hex,
-                           std::function<void(Result<std::string>)> done) {
+                           int part_number, std::span<const char> body, const PartIntegrity& integrity,
+                           std::function<void(Result<UploadedPart>)> done) {
   S3Call c;
   c.method = "PUT";
   c.bucket = bucket;
   c.key = key;
   c.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
   c.body_view = body;
-  c.payload_sha256_hex = payload_sha256_hex;
+  if (integrity.crc32c_base64.empty()) {
+    c.payload_sha256_hex = integrity.payload_sha256_hex;
+  } else {
+    c.payload_sha256_hex = "UNSIGNED-PAYLOAD";
+    c.headers.emplace_back("x-amz-checksum-crc32c", integrity.crc32c_base64);
+  }
   c.log_tag = "s3.upload_part";
-  send(std::move(c), [done = std::move(done), part_number](Result<http::Response> r) {
+  send(std::move(c), [done = std::move(done), part_number, crc = integrity.crc32c_base64,
+                      size = body.size()](Result<http::Response> r) {
     if (!r) {
       done(unexpected(std::move(r.error())));
       return;
@@ -319,7 +330,13 @@ void S3Client::upload_part(const std::string& bucket, const std::string& key, co
       done(unexpected(ErrorCode::kProtocol, fmt::format("UploadPart {} answered without an ETag", part_number)));
       return;
     }
-    done(std::string(*etag));
+    const auto echoed = r->headers.get("x-amz-checksum-crc32c");
+    if (!crc.empty() && echoed && *echoed != crc) {
+      done(unexpected(ErrorCode::kIntegrity, fmt::format("UploadPart {}: the server stored CRC32C {} but we sent {}",
+                                                         part_number, std::string(*echoed), crc)));
+      return;
+    }
+    done(UploadedPart{part_number, size, std::string(*etag), crc});
   });
 }
 

@@ -63,6 +63,7 @@ Result<ListPartsPage> parse_list_parts(std::string_view xml) {
     part.part_number = static_cast<int>(num);
     HFM_ASSIGN_OR_RETURN(part.size_bytes, number(p, "Size"));
     part.etag = text(p, "ETag");
+    part.checksum_crc32c = text(p, "ChecksumCRC32C");
     page.parts.push_back(std::move(part));
   }
   return page;
@@ -142,7 +143,10 @@ std::string xml_escape(std::string_view s) {
 std::string complete_multipart_upload_body(const std::vector<UploadedPart>& parts) {
   std::string out = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   for (const auto& p : parts) {
-    out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", p.part_number, xml_escape(p.etag));
+    out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>", p.part_number, xml_escape(p.etag));
+    if (!p.checksum_crc32c.empty())
+      out += fmt::format("<ChecksumCRC32C>{}</ChecksumCRC32C>", xml_escape(p.checksum_crc32c));
+    out += "</Part>";
   }
   out += "</CompleteMultipartUpload>";
   return out;

@@ -25,7 +25,8 @@ std::optional<S3ErrorBody> parse_error_body(std::string_view xml);
 struct UploadedPart {
   int part_number = 0;
   uint64_t size_bytes = 0;
-  std::string etag;  // quoted as the server sent it
+  std::string etag;             // quoted as the server sent it
+  std::string checksum_crc32c;  // base64; only for uploads created with the CRC32C algorithm
 };
 
 struct ListPartsPage {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/crc32c.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "s3/part_plan.h"
@@ -14,6 +15,16 @@
 
 namespace hfm::store {
 namespace {
+
+void warn_crc32c_unconfirmed() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    log::warn(
+        "s3.crc32c_unconfirmed: the server did not confirm x-amz-checksum-algorithm CRC32C, so it may not check "
+        "parts; --part-checksum crc32c then relies on TCP/TLS for each part (the whole file is still verified "
+        "before it is completed)");
+  });
+}
 
 constexpr const char* kMetaContentId = "hfmirror-content-id";
 constexpr const char* kMetaHash = "hfmirror-hash";
@@ -74,7 +85,7 @@ class S3MultipartFile final : public PartialFile {
         spec_(std::move(spec)),
         part_size_(part_size),
         part_count_(static_cast<size_t>((spec_.size_bytes + part_size - 1) / part_size)),
-        etags_(part_count_) {}
+        parts_(part_count_) {}
 
   Status open() {
     HFM_ASSIGN_OR_RETURN(auto state_text, client_.get_object(bucket_, state_key_));
@@ -82,7 +93,13 @@ class S3MultipartFile final : public PartialFile {
       if (resume_from(*state_text)) return {};
       // Unusable record: its upload (if any) is cleaned up at the end of the run.
     }
-    HFM_ASSIGN_OR_RETURN(upload_id_, client_.create_multipart_upload(bucket_, key_, object_options(spec_)));
+    const auto mode = client_.settings().part_checksum;
+    auto options = object_options(spec_);
+    options.crc32c_algorithm = mode != s3::PartChecksum::kSha256;
+    HFM_ASSIGN_OR_RETURN(auto created, client_.create_multipart_upload(bucket_, key_, options));
+    upload_id_ = created.upload_id;
+    crc32c_ = mode == s3::PartChecksum::kCrc32c || created.crc32c_confirmed;
+    if (mode == s3::PartChecksum::kCrc32c && !created.crc32c_confirmed) warn_crc32c_unconfirmed();
     return save_state(0, "");
   }
 
@@ -94,29 +111,38 @@ class S3MultipartFile final : public PartialFile {
   }
 
   void write_part(size_t part_index, uint64_t, std::span<const char> bytes, std::function<void(Status)> done) override {
+    s3::PartIntegrity integrity;
+    if (crc32c_) {
+      integrity.crc32c_base64 = crc32c_base64(crc32c(bytes));
+    } else {
+      integrity.payload_sha256_hex = sha256_hex({bytes.data(), bytes.size()});
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Uploaded by an earlier run: reuse it if its bytes are the same (its
-      // ETag is the MD5 of the part), so only the download is repeated.
+      // CRC32C, or else its ETag, the MD5 of the part), so only the download is repeated.
       const auto it = uploaded_.find(part_index);
       if (it != uploaded_.end() && it->second.size_bytes == bytes.size()) {
-        if (unquote(it->second.etag) == md5_hex({bytes.data(), bytes.size()})) {
-          etags_[part_index] = it->second.etag;
+        const bool same = crc32c_ && !it->second.checksum_crc32c.empty()
+                              ? it->second.checksum_crc32c == integrity.crc32c_base64
+                              : unquote(it->second.etag) == md5_hex({bytes.data(), bytes.size()});
+        if (same) {
+          parts_[part_index] = it->second;
+          parts_[part_index].checksum_crc32c = integrity.crc32c_base64;
           done({});
           return;
         }
       }
     }
-    const std::string payload_sha256 = sha256_hex({bytes.data(), bytes.size()});
-    client_.upload_part(bucket_, key_, upload_id_, static_cast<int>(part_index + 1), bytes, payload_sha256,
-                        [this, part_index, done = std::move(done)](Result<std::string> etag) {
-                          if (!etag) {
-                            done(unexpected(std::move(etag.error())));
+    client_.upload_part(bucket_, key_, upload_id_, static_cast<int>(part_index + 1), bytes, integrity,
+                        [this, part_index, done = std::move(done)](Result<s3::UploadedPart> part) {
+                          if (!part) {
+                            done(unexpected(std::move(part.error())));
                             return;
                           }
                           {
                             std::lock_guard<std::mutex> lock(mu_);
-                            etags_[part_index] = std::move(*etag);
+                            parts_[part_index] = std::move(*part);
                           }
                           done({});
                         });
@@ -136,8 +162,8 @@ class S3MultipartFile final : public PartialFile {
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (size_t i = 0; i < part_count_; ++i) {
-        if (etags_[i].empty()) return unexpected(ErrorCode::kInternal, fmt::format("part {} has no ETag", i + 1));
-        parts.push_back({static_cast<int>(i + 1), 0, etags_[i]});
+        if (parts_[i].etag.empty()) return unexpected(ErrorCode::kInternal, fmt::format("part {} has no ETag", i + 1));
+        parts.push_back({static_cast<int>(i + 1), 0, parts_[i].etag, crc32c_ ? parts_[i].checksum_crc32c : ""});
       }
     }
     HFM_TRY(client_.complete_multipart_upload(bucket_, key_, upload_id_, parts));
@@ -171,6 +197,7 @@ class S3MultipartFile final : public PartialFile {
         return false;
       }
       upload_id_ = j.at("upload_id").get<std::string>();
+      crc32c_ = j.value("part_checksum", "sha256") == "crc32c";
       auto parts = client_.list_parts(bucket_, key_, upload_id_);
       if (!parts) return false;  // upload gone (completed or aborted elsewhere)
       for (const auto& p : *parts) {
@@ -186,7 +213,7 @@ class S3MultipartFile final : public PartialFile {
         const auto it = uploaded_.find(i);
         const uint64_t want = std::min(part_size_, spec_.size_bytes - i * part_size_);
         covered = it != uploaded_.end() && it->second.size_bytes == want;
-        if (covered) etags_[i] = it->second.etag;
+        if (covered) parts_[i] = it->second;
       }
       if (covered && hashed > 0 && !state.empty()) {
         resumed_hashed_parts_ = hashed;
@@ -208,6 +235,7 @@ class S3MultipartFile final : public PartialFile {
     j["part_size"] = part_size_;
     j["hashed_parts"] = parts_hashed;
     j["hash_state"] = hash_state;
+    j["part_checksum"] = crc32c_ ? "crc32c" : "sha256";
     const std::string body = j.dump();
     return client_.put_object(bucket_, state_key_, {body.data(), body.size()}, {});
   }
@@ -220,8 +248,9 @@ class S3MultipartFile final : public PartialFile {
   uint64_t part_size_;
   size_t part_count_;
   std::string upload_id_;
+  bool crc32c_ = false;  // per-part integrity of this upload (see s3::PartChecksum)
   std::mutex mu_;
-  std::vector<std::string> etags_;
+  std::vector<s3::UploadedPart> parts_;
   std::map<size_t, s3::UploadedPart> uploaded_;  // from ListParts of a resumed upload
   size_t resumed_hashed_parts_ = 0;
   std::string resumed_hash_state_;

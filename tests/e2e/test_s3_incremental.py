@@ -235,6 +235,11 @@ class KillResumeTest(S3TestCase):
         self.assertEqual(res.rc, 130, res.describe())
         self._resume_and_check(model, recorded)
 
+    def test_upload_record_names_the_part_checksum(self):
+        model = self._model()
+        self._interrupted_run(signal.SIGKILL, model)
+        self.assertEqual(self._model_record()["part_checksum"], "sha256", "RGW 16.2 does not confirm CRC32C")
+
     def test_rerun_with_another_part_size_starts_the_file_over(self):
         # The recorded parts are 5 MiB; a re-run with 16 MiB parts cannot continue them. It must
         # still produce the right object, in 16 MiB parts, and abort the old upload.
@@ -257,6 +262,24 @@ class KillResumeTest(S3TestCase):
         self.assertS3Mirror(PREFIX, TINY, "c2")  # exact keys: the c1 upload record is gone
         self.assertNoMultipartUploads("the abandoned c1 upload was not aborted")
 
+
+
+class KillResumeCrc32cTest(KillResumeTest):
+    """The same kill and resume with --part-checksum crc32c: parts go up as UNSIGNED-PAYLOAD with
+    x-amz-checksum-crc32c, the upload record says so, and the resumed run continues the same
+    upload with the same kind of part check."""
+
+    ARGS = KillResumeTest.ARGS + ["--part-checksum", "crc32c"]
+    test_sigint_exits_130_then_resume = None
+    test_rerun_with_another_part_size_starts_the_file_over = None
+    test_upload_of_an_abandoned_commit_is_aborted = None
+
+    def test_upload_record_names_the_part_checksum(self):
+        model = self._model()
+        res, recorded = self._interrupted_run(signal.SIGKILL, model)
+        self.assertEqual(self._model_record()["part_checksum"], "crc32c")
+        self.assertIn("s3.crc32c_unconfirmed", res.stderr, "no warning that RGW did not confirm CRC32C")
+        self._resume_and_check(model, recorded)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -41,10 +41,13 @@ TEST(S3Xml, ListPartsAndUploads) {
   auto parts = parse_list_parts(
       "<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>"
       "<Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag><Size>5242880</Size></Part>"
-      "<Part><PartNumber>2</PartNumber><ETag>\"b\"</ETag><Size>10</Size></Part></ListPartsResult>");
+      "<Part><PartNumber>2</PartNumber><ETag>\"b\"</ETag><ChecksumCRC32C>yZRlqg==</ChecksumCRC32C><Size>10</Size>"
+      "</Part></ListPartsResult>");
   ASSERT_TRUE(parts);
   ASSERT_EQ(parts->parts.size(), 2u);
   EXPECT_EQ(parts->parts[1].etag, "\"b\"");
+  EXPECT_EQ(parts->parts[0].checksum_crc32c, "");
+  EXPECT_EQ(parts->parts[1].checksum_crc32c, "yZRlqg==");
   EXPECT_TRUE(parts->truncated);
   EXPECT_EQ(parts->next_part_number_marker, "2");
   EXPECT_FALSE(
@@ -74,9 +77,10 @@ TEST(S3Xml, BodiesEscapeKeysAndEtags) {
   EXPECT_EQ(delete_objects_body({"a&b<c>.txt"}),
             "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>false</Quiet>"
             "<Object><Key>a&amp;b&lt;c&gt;.txt</Key></Object></Delete>");
-  EXPECT_EQ(complete_multipart_upload_body({{1, 0, "\"x\""}}),
+  EXPECT_EQ(complete_multipart_upload_body({{1, 0, "\"x\"", ""}, {2, 0, "\"y\"", "yZRlqg=="}}),
             "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part><PartNumber>1"
-            "</PartNumber><ETag>&quot;x&quot;</ETag></Part></CompleteMultipartUpload>");
+            "</PartNumber><ETag>&quot;x&quot;</ETag></Part><Part><PartNumber>2</PartNumber><ETag>&quot;y&quot;"
+            "</ETag><ChecksumCRC32C>yZRlqg==</ChecksumCRC32C></Part></CompleteMultipartUpload>");
   auto del = parse_delete_result(
       "<DeleteResult><Deleted><Key>a</Key></Deleted><Error><Key>b</Key><Code>AccessDenied</Code></Error>"
       "</DeleteResult>");
