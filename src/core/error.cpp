@@ -38,6 +38,8 @@ std::string_view to_string(ErrorCode code) {
       return "io";
     case ErrorCode::kCancelled:
       return "cancelled";
+    case ErrorCode::kBusy:
+      return "busy";
     case ErrorCode::kInternal:
       return "internal";
   }
@@ -93,6 +95,8 @@ ExitCode exit_code_for(ErrorCode code) {
       return ExitCode::kIntegrity;
     case ErrorCode::kCancelled:
       return ExitCode::kInterrupted;
+    case ErrorCode::kBusy:
+      return ExitCode::kBusy;
     default:
       return ExitCode::kFailure;
   }

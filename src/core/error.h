@@ -25,6 +25,7 @@ enum class ErrorCode {
   kIntegrity,         // bytes do not match the content id
   kIo,                // local filesystem
   kCancelled,         // stopped by signal or by a sibling failure
+  kBusy,              // another live run holds the destination's lock
   kInternal,
 };
 
@@ -52,6 +53,7 @@ enum class ExitCode : int {
   kUsage = 2,          // usage or config error
   kNotFound = 3,       // repo/revision/file not found, not authorised, gated
   kIntegrity = 4,      // verification failed
+  kBusy = 5,           // another run is changing the same destination: nothing was done
   kInterrupted = 130,  // SIGINT/SIGTERM: state left resumable
 };
 

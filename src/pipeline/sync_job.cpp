@@ -157,6 +157,31 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
   progress_.files_skipped = plan.files.size() - plan.files_to_transfer;
   if (plan.up_to_date) return finish({});
 
+  // One run changes a destination at a time; a second one stops here with
+  // kBusy (exit 5) and has changed nothing.
+  if (auto st = dest_.acquire_lock(); !st) return finish(st);
+  struct Unlock {
+    store::Destination& dest;
+    ~Unlock() { dest.release_lock(); }
+  } unlock{dest_};
+  // A run that finished between our plan() and the lock changed what the plan
+  // was made against: plan again.
+  {
+    auto now = dest_.read_manifest();
+    if (!now) return finish(unexpected(std::move(now.error())));
+    const auto text = [](const std::optional<store::Manifest>& m) { return m ? store::manifest_to_json(*m) : ""; };
+    if (text(*now) != text(manifest_)) {
+      log::info("sync.replan reason=destination_changed_before_lock");
+      auto again = this->plan(request);
+      if (!again) return finish(unexpected(std::move(again.error())));
+      plan = std::move(*again);
+      progress_.files_total = plan.files.size();
+      progress_.bytes_total = plan.bytes_to_transfer;
+      progress_.files_skipped = plan.files.size() - plan.files_to_transfer;
+      if (plan.up_to_date) return finish({});
+    }
+  }
+
   const store::SyncContext ctx{request.repo.id, repo_type_name(request.repo.type), request.revision, plan.commit};
   if (auto st = dest_.begin_changes(ctx); !st) return finish(st);
 

@@ -79,6 +79,11 @@ class Destination {
   // manifest of an interrupted run plus its journal, in order (later wins; a
   // "pending" record appears with an empty content_id).
   virtual Result<std::vector<ManifestFile>> read_journal() = 0;
+  // The exclusive right to change this destination, taken before the first
+  // change and kept until release_lock() (or the process ends). Another live
+  // holder: ErrorCode::kBusy naming it. Read-only runs never take it.
+  virtual Status acquire_lock() = 0;
+  virtual void release_lock() = 0;
   // Called once before the first change: withdraws the manifest, since the
   // destination is about to stop matching it.
   virtual Status begin_changes(const SyncContext& ctx) = 0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/units.h"
 #include "store/path_safety.h"
 
 namespace hfm::store {
@@ -419,7 +421,62 @@ void LocalStore::close_journal() {
   journal_fd_ = -1;
 }
 
-LocalStore::~LocalStore() { close_journal(); }
+LocalStore::~LocalStore() {
+  close_journal();
+  release_lock();
+}
+
+Status LocalStore::acquire_lock() {
+  if (lock_fd_ >= 0) return {};
+  HFM_TRY(prepare());
+  const fs::path p = state_dir_ / "lock";
+  // The holder deletes the file when done, so a lock taken on a file that is
+  // no longer at `p` is stale: try again on the new one.
+  for (int attempt = 0;; ++attempt) {
+    const int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return io_error("cannot open lock file", p, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      struct stat held {
+      }, now{};
+      if (::fstat(fd, &held) == 0 && ::stat(p.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+          held.st_dev == now.st_dev) {
+        lock_fd_ = fd;
+        break;
+      }
+      ::close(fd);
+      if (attempt < 10) continue;
+      return unexpected(ErrorCode::kBusy, fmt::format("the lock {} keeps changing hands", p.string()));
+    }
+    const int err = errno;
+    char holder[256] = {};
+    const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return io_error("cannot lock", p, err);
+    std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
+    while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+    return unexpected(ErrorCode::kBusy, fmt::format("another hfmirror run ({}) is changing {}; nothing was done — "
+                                                    "run again when it has finished",
+                                                    who, repo_dir_.string()));
+  }
+  const int fd = lock_fd_;
+  char host[256] = {};
+  (void)::gethostname(host, sizeof host - 1);
+  const std::string me =
+      fmt::format("pid {} on {} since {}", ::getpid(), host, utc_timestamp_iso8601(std::chrono::system_clock::now()));
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
+    log::warn("store.lock_info_not_written path={}", p.string());  // the lock itself holds
+  }
+  return {};
+}
+
+void LocalStore::release_lock() {
+  if (lock_fd_ < 0) return;
+  // Unlink while still holding it; a run that opened the old file notices (see acquire_lock).
+  std::error_code ec;
+  fs::remove(state_dir_ / "lock", ec);
+  ::close(lock_fd_);
+  lock_fd_ = -1;
+}
 
 Status LocalStore::record_pending(const std::string& path) {
   if (layout_ == LocalLayout::kHfCache) return {};  // blobs are never replaced in place

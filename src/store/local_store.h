@@ -31,6 +31,8 @@ class LocalStore final : public Destination {
   std::string layout() const override;
   Result<std::optional<Manifest>> read_manifest() override;
   Result<std::vector<ManifestFile>> read_journal() override;
+  Status acquire_lock() override;
+  void release_lock() override;
   Status begin_changes(const SyncContext& ctx) override;
   Result<bool> file_is_current(const FileSpec& file, const std::optional<Manifest>& manifest,
                                const std::vector<ManifestFile>& journal) override;
@@ -61,6 +63,7 @@ class LocalStore final : public Destination {
   bool durable_;
   std::mutex journal_mu_;
   int journal_fd_ = -1;  // guarded by journal_mu_
+  int lock_fd_ = -1;     // flock()ed .hfmirror/lock; the kernel drops it if we die
 };
 
 // Helpers shared with tests.

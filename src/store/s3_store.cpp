@@ -1,15 +1,20 @@
 #include "store/s3_store.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstring>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/crc32c.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/units.h"
 #include "s3/part_plan.h"
 #include "store/path_safety.h"
 
@@ -261,6 +266,115 @@ class S3MultipartFile final : public PartialFile {
 
 Result<std::unique_ptr<S3Store>> S3Store::open(s3::S3Client& client, const s3::S3Uri& uri) {
   return std::unique_ptr<S3Store>(new S3Store(client, uri));
+}
+
+namespace {
+// A killed run's lease blocks other hosts until it expires; it is renewed
+// well before that while the run lives.
+constexpr auto kLeaseTtl = std::chrono::minutes(5);
+constexpr auto kLeaseRenewEvery = std::chrono::seconds(60);
+// Without conditional PUT two runs can both write the lease: each waits this
+// long and reads it back, and only the one that still finds itself goes on.
+constexpr auto kLeaseSettle = std::chrono::milliseconds(500);
+
+std::string host_name() {
+  char host[256] = {};
+  (void)::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+S3Store::~S3Store() { release_lock(); }
+
+Status S3Store::put_lease() {
+  nlohmann::json j;
+  j["holder"] = lease_holder_;
+  j["info"] = lease_info_;
+  j["host"] = host_name();
+  j["pid"] = ::getpid();
+  j["expires_unix"] = unix_seconds(std::chrono::system_clock::now() + kLeaseTtl);
+  const std::string body = j.dump();
+  return client_.put_object(uri_.bucket, state_key("lock.json"), {body.data(), body.size()}, {});
+}
+
+Status S3Store::acquire_lock() {
+  if (!lease_holder_.empty()) return {};
+  const std::string key = state_key("lock.json");
+  auto busy = [&](const nlohmann::json& j) {
+    return unexpected(ErrorCode::kBusy,
+                      fmt::format("another hfmirror run ({}) holds s3://{}/{} until {} unless it renews it; "
+                                  "nothing was done — run again when it has finished",
+                                  j.value("info", std::string("unknown")), uri_.bucket, key,
+                                  utc_timestamp_iso8601(std::chrono::system_clock::time_point(
+                                      std::chrono::seconds(j.value("expires_unix", int64_t{0}))))));
+  };
+  HFM_ASSIGN_OR_RETURN(auto existing, client_.get_object(uri_.bucket, key));
+  if (existing) {
+    const auto j = nlohmann::json::parse(*existing, nullptr, false);
+    if (j.is_object()) {
+      const bool expired = j.value("expires_unix", int64_t{0}) < unix_seconds(std::chrono::system_clock::now());
+      // Same host and that process is gone (killed): no need to wait for expiry.
+      const bool holder_dead = j.value("host", std::string()) == host_name() && j.value("pid", 0) > 0 &&
+                               ::kill(j.value("pid", 0), 0) != 0 && errno == ESRCH;
+      if (!expired && !holder_dead) return busy(j);
+      log::info("store.lock_taken_over key={} reason={}", key, expired ? "expired" : "holder_gone");
+    }
+  }
+  std::random_device rd;
+  lease_holder_ = fmt::format("{:08x}{:08x}", rd(), rd());
+  lease_info_ = fmt::format("pid {} on {} since {}", ::getpid(), host_name(),
+                            utc_timestamp_iso8601(std::chrono::system_clock::now()));
+  if (auto st = put_lease(); !st) {
+    lease_holder_.clear();
+    return st;
+  }
+  std::this_thread::sleep_for(kLeaseSettle);
+  auto back = client_.get_object(uri_.bucket, key);
+  if (!back || !*back) {
+    lease_holder_.clear();
+    if (!back) return unexpected(std::move(back.error()));
+    return unexpected(ErrorCode::kBusy,
+                      fmt::format("the lease s3://{}/{} vanished while it was taken", uri_.bucket, key));
+  }
+  const auto j = nlohmann::json::parse(**back, nullptr, false);
+  if (!j.is_object() || j.value("holder", std::string()) != lease_holder_) {
+    lease_holder_.clear();
+    return j.is_object() ? busy(j) : unexpected(ErrorCode::kBusy, "another run is taking the lease");
+  }
+  lease_stop_ = false;
+  lease_renewer_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(lease_mu_);
+    while (!lease_cv_.wait_for(lock, kLeaseRenewEvery, [this] { return lease_stop_; })) {
+      if (auto st = put_lease(); !st) log::warn("store.lock_renew_failed error=\"{}\"", st.error().message);
+    }
+  });
+  return {};
+}
+
+void S3Store::release_lock() {
+  if (lease_holder_.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    lease_stop_ = true;
+  }
+  lease_cv_.notify_all();
+  if (lease_renewer_.joinable()) lease_renewer_.join();
+  const std::string key = state_key("lock.json");
+  // Delete only our own lease (one that expired may belong to another run now).
+  auto cur = client_.get_object(uri_.bucket, key);
+  if (cur && *cur) {
+    const auto j = nlohmann::json::parse(**cur, nullptr, false);
+    if (j.is_object() && j.value("holder", std::string()) == lease_holder_) {
+      if (auto st = client_.delete_objects(uri_.bucket, {key}); !st) {
+        log::warn("store.lock_not_released key={} error=\"{}\"", key, st.error().message);
+      }
+    }
+  }
+  lease_holder_.clear();
 }
 
 std::string S3Store::describe() const { return fmt::format("s3://{}/{}", uri_.bucket, uri_.prefix); }

@@ -13,12 +13,14 @@
 //                           and the hash state after the durable prefix
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "s3/s3_client.h"
 #include "store/destination.h"
@@ -28,11 +30,16 @@ namespace hfm::store {
 class S3Store final : public Destination {
  public:
   static Result<std::unique_ptr<S3Store>> open(s3::S3Client& client, const s3::S3Uri& uri);
+  ~S3Store() override;
 
   std::string describe() const override;
   std::string layout() const override { return "plain"; }
   Result<std::optional<Manifest>> read_manifest() override;
   Result<std::vector<ManifestFile>> read_journal() override;
+  // A lease object, .hfmirror/lock.json, renewed while held (S3 has no locks;
+  // RGW 16 has no conditional PUT either, so it is write, settle, read back).
+  Status acquire_lock() override;
+  void release_lock() override;
   Status begin_changes(const SyncContext& ctx) override;
   Result<bool> file_is_current(const FileSpec& file, const std::optional<Manifest>& manifest,
                                const std::vector<ManifestFile>& journal) override;
@@ -53,6 +60,7 @@ class S3Store final : public Destination {
  private:
   S3Store(s3::S3Client& client, s3::S3Uri uri) : client_(client), uri_(std::move(uri)) {}
   Status load_listing();
+  Status put_lease();
 
   s3::S3Client& client_;
   s3::S3Uri uri_;
@@ -60,6 +68,13 @@ class S3Store final : public Destination {
   bool listed_ = false;
   std::map<std::string, uint64_t> sizes_;  // repo path -> object size, from one listing
   std::set<std::string> pending_;          // paths whose objects may be half-replaced
+  // The lease, while held: our holder id and the thread that renews it.
+  std::string lease_holder_;
+  std::string lease_info_;  // pid, host, start time (for the other run's message)
+  std::thread lease_renewer_;
+  std::mutex lease_mu_;
+  std::condition_variable lease_cv_;
+  bool lease_stop_ = false;  // guarded by lease_mu_
 };
 
 }  // namespace hfm::store
