@@ -415,6 +415,27 @@ Result<AwsCredentials> CredentialChain::get() {
   return fresh;
 }
 
+namespace {
+bool same_credentials(const AwsCredentials& a, const AwsCredentials& b) {
+  const auto token = [](const AwsCredentials& c) { return c.session_token ? c.session_token->reveal() : ""; };
+  return a.access_key_id == b.access_key_id && a.secret_access_key.reveal() == b.secret_access_key.reveal() &&
+         token(a) == token(b);
+}
+}  // namespace
+
+Result<std::optional<AwsCredentials>> CredentialChain::replace_rejected(const AwsCredentials& rejected) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (state_->cached && !same_credentials(*state_->cached, rejected)) return state_->cached;
+  auto fresh = state_->load_locked();
+  if (!fresh) return unexpected(std::move(fresh.error()));
+  if (same_credentials(*fresh, rejected)) return std::optional<AwsCredentials>();
+  log::info("aws.credentials_reloaded provider={} access_key_id={} rejected={}", fresh->provider,
+            key_id_hint(fresh->access_key_id), key_id_hint(rejected.access_key_id));
+  state_->last_logged_locked.clear();
+  state_->cached = *fresh;
+  return std::optional<AwsCredentials>(std::move(*fresh));
+}
+
 void CredentialChain::invalidate() {
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->cached.reset();

@@ -69,6 +69,13 @@ class CredentialChain {
   Result<AwsCredentials> get();
   // After an auth error (ExpiredToken, InvalidAccessKeyId…): reload on the next get().
   void invalidate();
+  // The server rejected `rejected` (ExpiredToken, InvalidAccessKeyId… — e.g. the
+  // key was rotated in ~/.aws/credentials and the old one revoked): the
+  // credentials to retry with. Those already cached if another request has
+  // reloaded them since, else a fresh load; nullopt when the providers still
+  // hand out the rejected ones (nothing changed, so the error stands). One
+  // reload serves every request that failed with the same credentials.
+  Result<std::optional<AwsCredentials>> replace_rejected(const AwsCredentials& rejected);
   std::vector<std::string> provider_names() const;
 
  private:

@@ -153,18 +153,32 @@ int n_digits(std::string_view s, size_t i, size_t n) {
   return v;
 }
 
-std::optional<system_clock::time_point> make_time(int y, int mo, int d, int h, int mi, int sec) {
+// In whole seconds, which hold any year 0000-9999; see to_time_point.
+std::optional<std::chrono::sys_seconds> make_time(int y, int mo, int d, int h, int mi, int sec) {
   using namespace std::chrono;
   if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
     return std::nullopt;
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
-  return system_clock::time_point(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(sec);
+  return sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec);
+}
+
+// system_clock counts nanoseconds in 64 bits (years 1678-2262 with
+// libstdc++): a time outside that is refused rather than overflowed.
+std::optional<system_clock::time_point> to_time_point(std::optional<std::chrono::sys_seconds> t) {
+  using namespace std::chrono;
+  if (!t) return std::nullopt;
+  const seconds since_epoch = t->time_since_epoch();
+  if (since_epoch < ceil<seconds>(system_clock::duration::min()) ||
+      since_epoch > floor<seconds>(system_clock::duration::max())) {
+    return std::nullopt;
+  }
+  return system_clock::time_point(since_epoch);
 }
 
 // "Fri, 24 May 2013 00:00:00 GMT" (IMF-fixdate; the weekday is not checked).
-std::optional<system_clock::time_point> parse_imf_fixdate(std::string_view s) {
+std::optional<std::chrono::sys_seconds> parse_imf_fixdate(std::string_view s) {
   static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const size_t comma = s.find(", ");
@@ -184,7 +198,7 @@ std::optional<system_clock::time_point> parse_imf_fixdate(std::string_view s) {
 }
 
 // "2013-05-24T00:00:00Z", "2013-05-24T00:00:00.123Z", "2013-05-24T02:00:00+02:00".
-std::optional<system_clock::time_point> parse_iso8601(std::string_view s) {
+std::optional<std::chrono::sys_seconds> parse_iso8601(std::string_view s) {
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
@@ -211,7 +225,7 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view s) {
 }
 
 // "20130524T000000Z".
-std::optional<system_clock::time_point> parse_basic(std::string_view s) {
+std::optional<std::chrono::sys_seconds> parse_basic(std::string_view s) {
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
   return make_time(n_digits(s, 0, 4), two_digits(s, 4), two_digits(s, 6), two_digits(s, 9), two_digits(s, 11),
                    two_digits(s, 13));
@@ -316,15 +330,17 @@ std::string presign_url(const SigningRequest& request, const AwsCredentials& cre
 std::optional<system_clock::time_point> parse_aws_time(std::string_view text) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  if (auto t = parse_imf_fixdate(text)) return t;
-  if (auto t = parse_iso8601(text)) return t;
-  return parse_basic(text);
+  if (auto t = parse_imf_fixdate(text)) return to_time_point(t);
+  if (auto t = parse_iso8601(text)) return to_time_point(t);
+  return to_time_point(parse_basic(text));
 }
 
 std::chrono::seconds clock_skew_from_date_header(std::string_view http_date, system_clock::time_point local_now) {
   const auto server = parse_aws_time(http_date);
   if (!server) return std::chrono::seconds(0);
-  return std::chrono::duration_cast<std::chrono::seconds>(*server - local_now);
+  // In seconds: nanoseconds overflow between a Date near year 1678 and now.
+  using std::chrono::floor;
+  return floor<std::chrono::seconds>(*server) - floor<std::chrono::seconds>(local_now);
 }
 
 }  // namespace hfm::auth

@@ -103,6 +103,8 @@ std::string format_amz_date(std::chrono::system_clock::time_point t);
 // Parses the time formats AWS hands out: an HTTP date ("Fri, 24 May 2013
 // 00:00:00 GMT"), ISO 8601 ("2013-05-24T00:00:00Z", fractional seconds and a
 // ±hh:mm offset allowed) and the SigV4 basic form ("20130524T000000Z").
+// nullopt also for a time system_clock cannot hold (with libstdc++, before
+// 1678 or after 2262): such a date is refused, not overflowed.
 std::optional<std::chrono::system_clock::time_point> parse_aws_time(std::string_view text);
 
 // Server clock minus local clock, from a response's Date (or x-amz-date)

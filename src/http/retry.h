@@ -6,10 +6,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string_view>
+#include <thread>
 
 #include "http/request.h"
 
@@ -49,5 +54,31 @@ std::optional<std::chrono::milliseconds> server_requested_delay(const Response& 
 // less than what the server asked for.
 std::chrono::milliseconds backoff_delay(const RetrySettings& settings, int failed_attempts,
                                         std::optional<std::chrono::milliseconds> server_delay, std::mt19937_64& rng);
+
+// Runs callbacks after a delay on its own thread, for retries decided above
+// this layer (an S3 error inside a 400 or a 200 answer, a credentials reload):
+// they wait here so the I/O thread never sleeps, and they run off it. The
+// thread starts with the first call. Callbacks must be short (they resubmit).
+// Destruction runs whatever still waits at once, with cancelled = true.
+class RetryTimer {
+ public:
+  using Callback = std::function<void(bool cancelled)>;
+
+  RetryTimer() = default;
+  ~RetryTimer();
+  RetryTimer(const RetryTimer&) = delete;
+  RetryTimer& operator=(const RetryTimer&) = delete;
+
+  void after(std::chrono::milliseconds delay, Callback callback);
+
+ private:
+  void loop_on_timer();
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::multimap<std::chrono::steady_clock::time_point, Callback> waiting_locked_;
+  bool stopping_locked_ = false;
+  std::thread thread_;  // last: joined by the destructor before the members above go
+};
 
 }  // namespace hfm::http

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <future>
+#include <iterator>
+#include <string_view>
 
 #include "auth/sigv4.h"
 #include "core/hash.h"
@@ -33,12 +35,57 @@ ErrorCode code_for(int status, const std::string& s3_code) {
   if (s3_code == "NoSuchBucket" || s3_code == "NoSuchKey" || s3_code == "NoSuchUpload" || status == 404) {
     return ErrorCode::kEntryNotFound;
   }
-  // A part whose bytes changed on the way: worth another attempt.
-  if (s3_code == "XAmzContentSHA256Mismatch" || s3_code == "BadDigest" || s3_code == "IncompleteBody" ||
-      s3_code == "RequestTimeout" || s3_code == "SlowDown" || s3_code == "InternalError") {
+  // Bytes changed or stalled on the way, a busy or failing server: worth another attempt.
+  static constexpr std::string_view kTransient[] = {"XAmzContentSHA256Mismatch",
+                                                    "BadDigest",
+                                                    "IncompleteBody",
+                                                    "RequestTimeout",
+                                                    "RequestTimeoutException",
+                                                    "SlowDown",
+                                                    "InternalError",
+                                                    "ServiceUnavailable",
+                                                    "Throttling",
+                                                    "ThrottlingException",
+                                                    "RequestLimitExceeded",
+                                                    "PriorRequestNotComplete",
+                                                    "OperationAborted"};
+  if (std::find(std::begin(kTransient), std::end(kTransient), s3_code) != std::end(kTransient)) {
     return ErrorCode::kNetwork;
   }
   return ErrorCode::kHttpStatus;
+}
+
+// The server no longer accepts these credentials; new ones (a rotated key, a
+// refreshed session) may be waiting in their source.
+bool may_be_stale_credentials(const Error& e, const std::string& method) {
+  static constexpr std::string_view kCodes[] = {"ExpiredToken", "InvalidToken", "TokenRefreshRequired",
+                                                "InvalidAccessKeyId", "SignatureDoesNotMatch"};
+  if (std::find(std::begin(kCodes), std::end(kCodes), e.remote_code) != std::end(kCodes)) return true;
+  // A HEAD answer has no body to name the reason: a bare 400/403 may be an expired key too.
+  return method == "HEAD" && e.remote_code.empty() && (e.http_status == 400 || e.http_status == 403);
+}
+
+// Server clock minus ours, for RequestTimeTooSkewed: the <ServerTime> of the
+// error body (the server's own word), else the Date header (which a proxy or
+// load balancer in between may have stamped).
+struct ServerClock {
+  std::chrono::seconds skew;
+  const char* source;
+};
+std::optional<ServerClock> server_clock(const http::Response& r) {
+  const auto now = std::chrono::system_clock::now();
+  if (const auto body = parse_error_body(r.body); body && auth::parse_aws_time(body->server_time)) {
+    return ServerClock{auth::clock_skew_from_date_header(body->server_time, now), "ServerTime"};
+  }
+  if (const auto date = r.headers.get("date"); date && auth::parse_aws_time(*date)) {
+    return ServerClock{auth::clock_skew_from_date_header(*date, now), "Date"};
+  }
+  return std::nullopt;
+}
+
+std::string origin_of(const std::string& url) {
+  const auto u = http::parse_url(url);
+  return u ? u->origin() : redact_url(url);
 }
 
 std::string hint_for(const std::string& s3_code) {
@@ -85,7 +132,7 @@ Status validate_bucket_name(std::string_view b) {
 }
 
 S3Client::S3Client(http::Client& http, auth::CredentialChain& credentials, S3Settings settings)
-    : http_(http), credentials_(credentials), settings_(std::move(settings)) {
+    : http_(http), credentials_(credentials), settings_(std::move(settings)), jitter_rng_(std::random_device{}()) {
   while (!settings_.endpoint.empty() && settings_.endpoint.back() == '/') settings_.endpoint.pop_back();
 }
 
@@ -140,8 +187,11 @@ Error S3Client::error_from(const http::Response& r, const S3Call& call) const {
                                                    : std::string(r.headers.get("x-amz-request-id").value_or(""));
   const std::string what =
       call.key.empty() ? fmt::format("s3://{}", call.bucket) : fmt::format("s3://{}/{}", call.bucket, call.key);
-  std::string msg = body && !body->message.empty() ? body->message : (code.empty() ? "S3 error" : code);
-  e.message = fmt::format("{} {}: {}.{}", call.method, what, msg, hint_for(code));
+  std::string msg = body && !body->message.empty()
+                        ? body->message
+                        : (code.empty() ? fmt::format("S3 answered HTTP {}", r.status) : code);
+  if (!msg.empty() && msg.back() != '.') msg += '.';
+  e.message = fmt::format("{} {}: {}{}", call.method, what, msg, hint_for(code));
   if (code == "PermanentRedirect" || r.status == 301) {
     const auto region = r.headers.get("x-amz-bucket-region");
     e.message +=
@@ -152,16 +202,16 @@ Error S3Client::error_from(const http::Response& r, const S3Call& call) const {
 }
 
 void S3Client::send(S3Call call, std::function<void(Result<http::Response>)> done) {
-  send_attempt(std::make_shared<S3Call>(std::move(call)), 0, std::move(done));
+  send_attempt(std::make_shared<S3Call>(std::move(call)), Attempt{}, std::move(done));
 }
 
-void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
-                            std::function<void(Result<http::Response>)> done) {
-  auto creds = credentials_.get();
-  if (!creds) {
-    done(unexpected(std::move(creds.error())));
+void S3Client::send_attempt(std::shared_ptr<S3Call> call, Attempt attempt, Done done) {
+  auto loaded = credentials_.get();
+  if (!loaded) {
+    done(unexpected(std::move(loaded.error())));
     return;
   }
+  auto creds = std::make_shared<const auth::AwsCredentials>(std::move(*loaded));
   if (call->payload_sha256_hex.empty()) {
     if (call->body_view) {
       call->payload_sha256_hex = sha256_hex({call->body_view->data(), call->body_view->size()});
@@ -182,7 +232,7 @@ void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
   req.log_tag = call->log_tag;
   req.identity_encoding = false;  // S3 does not compress; keep the signed header set minimal
   // Signing happens on the I/O thread right before each attempt.
-  req.before_send = [this, call, t, creds = std::move(*creds)](http::Request& r) {
+  req.before_send = [this, call, t, creds](http::Request& r) {
     auth::SigningRequest sr;
     sr.method = call->method;
     sr.host = t.host;
@@ -194,66 +244,138 @@ void S3Client::send_attempt(std::shared_ptr<S3Call> call, int skew_retries,
     }
     sr.payload_sha256_hex = call->payload_sha256_hex;
     const auto now = std::chrono::system_clock::now() + std::chrono::seconds(clock_skew_seconds_.load());
-    const auto signed_headers = auth::sign_v4(sr, creds, region_for(call->bucket), "s3", now);
+    const auto signed_headers = auth::sign_v4(sr, *creds, region_for(call->bucket), "s3", now);
     r.headers.clear();
     for (const auto& [k, v] : call->headers) r.headers.set(k, v);
     for (const auto& [k, v] : signed_headers.headers_to_add) r.headers.set(k, v);
   };
-  http_.submit(std::move(req), [this, call, skew_retries, done = std::move(done)](Result<http::Response> result) {
-    if (!result) {
-      done(std::move(result));
-      return;
-    }
-    http::Response& r = *result;
-    if (r.status >= 200 && r.status < 300) {
-      // CompleteMultipartUpload (and CopyObject) may report failure inside a 200.
-      if (call->method == "POST" && !call->on_body) {
-        if (auto err = parse_error_body(r.body)) {
-          Error e = error_from(r, *call);
-          e.code = code_for(500, err->code);
-          if (e.code == ErrorCode::kHttpStatus) e.code = ErrorCode::kNetwork;
-          e.message =
-              fmt::format("{} {}: {} inside a 200 answer ({})", call->method, call->key, err->code, err->message);
-          done(unexpected(std::move(e)));
-          return;
-        }
-      }
-      done(std::move(result));
-      return;
-    }
-    Error e = error_from(r, *call);
-    // The bucket lives in another region: AWS says which (header or body); learn it and resend once.
-    if ((r.status == 301 || e.remote_code == "PermanentRedirect" || e.remote_code == "AuthorizationHeaderMalformed" ||
-         e.remote_code == "IllegalLocationConstraintException") &&
-        skew_retries == 0) {
-      std::string region(r.headers.get("x-amz-bucket-region").value_or(""));
-      if (region.empty()) {
-        if (auto body = parse_error_body(r.body)) region = body->region;
-      }
-      if (!region.empty() && region != region_for(call->bucket)) {
-        {
-          std::lock_guard<std::mutex> lock(region_mu_);
-          bucket_regions_[call->bucket] = region;
-        }
-        log::info("s3.region_redirect bucket={} region={}", call->bucket, region);
-        send_attempt(call, skew_retries + 1, done);
-        return;
-      }
-    }
-    if (e.remote_code == "RequestTimeTooSkewed" && skew_retries == 0) {
-      if (auto date = r.headers.get("date")) {
-        const auto skew = auth::clock_skew_from_date_header(*date, std::chrono::system_clock::now());
-        clock_skew_seconds_.store(skew.count());
-        log::warn("s3.clock_skew seconds={} (correcting with the server's Date)", skew.count());
-        send_attempt(call, skew_retries + 1, done);
-        return;
-      }
-    }
-    if (e.code == ErrorCode::kUnauthorized && (e.remote_code == "ExpiredToken" || e.remote_code == "InvalidToken")) {
-      credentials_.invalidate();  // re-read on the next request
-    }
-    done(unexpected(std::move(e)));
+  http_.submit(std::move(req), [this, call, attempt, creds, done = std::move(done)](Result<http::Response> r) mutable {
+    on_answer(std::move(call), attempt, std::move(creds), std::move(r), std::move(done));
   });
+}
+
+void S3Client::on_answer(std::shared_ptr<S3Call> call, Attempt attempt,
+                         std::shared_ptr<const auth::AwsCredentials> creds, Result<http::Response> result, Done done) {
+  const std::string what =
+      call->key.empty() ? fmt::format("s3://{}", call->bucket) : fmt::format("s3://{}/{}", call->bucket, call->key);
+  if (!result) {
+    // Transport failure after the HTTP layer's retries: say which call it was.
+    if (result.error().code != ErrorCode::kCancelled) {
+      result.error().message = fmt::format("{} {}: {}", call->method, what, result.error().message);
+    }
+    done(std::move(result));
+    return;
+  }
+  const http::Response& r = *result;
+  Error e;
+  if (r.status >= 200 && r.status < 300) {
+    // CompleteMultipartUpload (and CopyObject) may report failure inside a 200.
+    const auto in_200 = call->method == "POST" && !call->on_body ? parse_error_body(r.body) : std::nullopt;
+    if (!in_200) {
+      done(std::move(result));
+      return;
+    }
+    e = error_from(r, *call);
+    e.code = code_for(500, in_200->code);
+    // AWS: the operation failed after the status line went out; retry it.
+    if (e.code == ErrorCode::kHttpStatus) e.code = ErrorCode::kNetwork;
+    e.message = fmt::format("{} {}: {} inside a 200 answer ({})", call->method, what, in_200->code,
+                            in_200->message.empty() ? "no message" : in_200->message);
+  } else {
+    e = error_from(r, *call);
+  }
+  const int attempts_so_far = attempt.earlier_http_attempts + r.attempts;
+  attempt.earlier_http_attempts = attempts_so_far;
+
+  // The bucket lives in another region: AWS says which (header or body); learn it and resend once.
+  if (!attempt.region_learnt &&
+      (r.status == 301 || e.remote_code == "PermanentRedirect" || e.remote_code == "AuthorizationHeaderMalformed" ||
+       e.remote_code == "IllegalLocationConstraintException")) {
+    std::string region(r.headers.get("x-amz-bucket-region").value_or(""));
+    if (region.empty()) {
+      if (auto body = parse_error_body(r.body)) region = body->region;
+    }
+    if (!region.empty() && region != region_for(call->bucket)) {
+      {
+        std::lock_guard<std::mutex> lock(region_mu_);
+        bucket_regions_[call->bucket] = region;
+      }
+      log::info("s3.region_redirect bucket={} region={}", call->bucket, region);
+      attempt.region_learnt = true;
+      resend_after(std::chrono::milliseconds(0), std::move(call), attempt, std::move(done));
+      return;
+    }
+  }
+  if (e.remote_code == "RequestTimeTooSkewed" && !attempt.clock_corrected) {
+    if (const auto clock = server_clock(r)) {
+      clock_skew_seconds_.store(clock->skew.count());
+      log::warn("s3.clock_skew seconds={} (correcting with the server's {})", clock->skew.count(), clock->source);
+      attempt.clock_corrected = true;
+      resend_after(std::chrono::milliseconds(0), std::move(call), attempt, std::move(done));
+      return;
+    }
+  }
+  if (!attempt.credentials_replaced && may_be_stale_credentials(e, call->method)) {
+    attempt.credentials_replaced = true;
+    retry_timer_.after(std::chrono::milliseconds(0),
+                       [this, call = std::move(call), attempt, creds = std::move(creds), e = std::move(e),
+                        done = std::move(done)](bool cancelled) mutable {
+                         if (cancelled) {
+                           done(unexpected(std::move(e)));
+                           return;
+                         }
+                         resend_with_new_credentials(std::move(call), attempt, *creds, std::move(e), std::move(done));
+                       });
+    return;
+  }
+  // A transient S3 error in an answer whose status the HTTP layer does not
+  // retry (400 RequestTimeout, an <Error> in a 200): back off and resend.
+  if (e.code == ErrorCode::kNetwork && !http::is_retryable_status(r.status) &&
+      attempt.transient_retries + 1 < transient_retry_.max_attempts) {
+    attempt.transient_retries++;
+    const auto delay =
+        transient_delay(attempt.transient_retries, http::server_requested_delay(r, std::chrono::system_clock::now()));
+    log::info("s3.retry tag={} url={} status={} code={} attempt={} delay_ms={}", call->log_tag, redact_url(r.url),
+              r.status, e.remote_code, attempts_so_far, delay.count());
+    resend_after(delay, std::move(call), attempt, std::move(done));
+    return;
+  }
+  if (attempts_so_far > 1) {
+    e.message += fmt::format(" Gave up after {} attempts at {}.", attempts_so_far, origin_of(r.url));
+  }
+  done(unexpected(std::move(e)));
+}
+
+void S3Client::resend_after(std::chrono::milliseconds delay, std::shared_ptr<S3Call> call, Attempt attempt, Done done) {
+  retry_timer_.after(delay, [this, call = std::move(call), attempt, done = std::move(done)](bool cancelled) mutable {
+    if (cancelled) {
+      done(unexpected(ErrorCode::kCancelled, "S3 client stopped"));
+      return;
+    }
+    send_attempt(std::move(call), attempt, std::move(done));
+  });
+}
+
+void S3Client::resend_with_new_credentials(std::shared_ptr<S3Call> call, Attempt attempt,
+                                           const auth::AwsCredentials& rejected, Error error, Done done) {
+  auto replacement = credentials_.replace_rejected(rejected);
+  if (!replacement) {
+    log::warn("s3.credentials_reload_failed error=\"{}\"", replacement.error().message);
+    done(unexpected(std::move(error)));
+    return;
+  }
+  if (!*replacement) {  // the same credentials again: the server's answer stands
+    done(unexpected(std::move(error)));
+    return;
+  }
+  log::info("s3.retry_with_new_credentials tag={} code={} status={}", call->log_tag, error.remote_code,
+            error.http_status);
+  send_attempt(std::move(call), attempt, std::move(done));
+}
+
+std::chrono::milliseconds S3Client::transient_delay(int retry, std::optional<std::chrono::milliseconds> server_delay) {
+  std::lock_guard<std::mutex> lock(jitter_mu_);
+  return http::backoff_delay(transient_retry_, retry, server_delay, jitter_rng_);
 }
 
 Result<http::Response> S3Client::perform(S3Call call) {

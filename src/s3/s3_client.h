@@ -4,15 +4,25 @@
 // it said RequestTimeTooSkewed. Error bodies become distinct Errors; an
 // <Error> inside a 200 (CompleteMultipartUpload) is an error too.
 //
+// On top of the HTTP layer's retries (transport errors, 408/429/5xx), a call
+// is sent again when only the S3 error code says it may work now: a transient
+// code in a 400 or inside a 200 (RequestTimeout, InternalError…; backoff, up
+// to the same attempt limit), a bucket in another region, a skewed clock, and
+// credentials the server no longer accepts (ExpiredToken, InvalidAccessKeyId…)
+// when re-reading them yields new ones — once each per call.
+//
 // Not here: what to upload (store/s3), retry policy (http), credentials
 // discovery (auth).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +30,7 @@
 #include "auth/aws_credentials.h"
 #include "core/result.h"
 #include "http/client.h"
+#include "http/retry.h"
 #include "s3/xml.h"
 
 namespace hfm::s3 {
@@ -124,9 +135,29 @@ class S3Client {
   };
   Target target(const std::string& bucket, const std::string& key,
                 const std::vector<std::pair<std::string, std::string>>& query) const;
+  using Done = std::function<void(Result<http::Response>)>;
+  // What one call has tried beyond the HTTP layer's own retries.
+  struct Attempt {
+    int transient_retries = 0;      // S3 error codes the HTTP layer cannot see (400 RequestTimeout, <Error> in a 200)
+    int earlier_http_attempts = 0;  // requests sent before this one, for messages
+    bool region_learnt = false;
+    bool clock_corrected = false;
+    bool credentials_replaced = false;
+  };
+
   Error error_from(const http::Response& r, const S3Call& call) const;
   std::string region_for(const std::string& bucket) const;
-  void send_attempt(std::shared_ptr<S3Call> call, int skew_retries, std::function<void(Result<http::Response>)> done);
+  void send_attempt(std::shared_ptr<S3Call> call, Attempt attempt, Done done);
+  // Runs on the I/O thread; decides whether the call goes out again.
+  void on_answer(std::shared_ptr<S3Call> call, Attempt attempt, std::shared_ptr<const auth::AwsCredentials> creds,
+                 Result<http::Response> result, Done done);
+  // Sends again from the retry timer's thread, so the I/O thread never waits
+  // and credentials are (re)loaded off it.
+  void resend_after(std::chrono::milliseconds delay, std::shared_ptr<S3Call> call, Attempt attempt, Done done);
+  // On the retry timer's thread too: re-reading credentials reads files.
+  void resend_with_new_credentials(std::shared_ptr<S3Call> call, Attempt attempt, const auth::AwsCredentials& rejected,
+                                   Error error, Done done);
+  std::chrono::milliseconds transient_delay(int retry, std::optional<std::chrono::milliseconds> server_delay);
 
   http::Client& http_;
   auth::CredentialChain& credentials_;
@@ -134,6 +165,10 @@ class S3Client {
   std::atomic<int64_t> clock_skew_seconds_{0};  // server time minus ours
   mutable std::mutex region_mu_;
   std::map<std::string, std::string> bucket_regions_;  // learnt from region redirects
+  const http::RetrySettings transient_retry_;          // the HTTP layer's defaults: attempts, backoff
+  std::mutex jitter_mu_;
+  std::mt19937_64 jitter_rng_;    // guarded by jitter_mu_
+  http::RetryTimer retry_timer_;  // last: its thread is joined before the members above go
 };
 
 // "s3://bucket/prefix/" -> bucket, prefix (without leading/trailing '/').

@@ -40,7 +40,8 @@ std::optional<S3ErrorBody> parse_error_body(std::string_view xml) {
   if (!doc.load_buffer(xml.data(), xml.size())) return std::nullopt;
   const auto root = doc.document_element();
   if (std::string_view(root.name()) != "Error") return std::nullopt;
-  return S3ErrorBody{text(root, "Code"), text(root, "Message"), text(root, "RequestId"), text(root, "Region")};
+  return S3ErrorBody{text(root, "Code"), text(root, "Message"), text(root, "RequestId"), text(root, "Region"),
+                     text(root, "ServerTime")};
 }
 
 Result<std::string> parse_initiate_multipart_upload(std::string_view xml) {

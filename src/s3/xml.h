@@ -16,7 +16,8 @@ struct S3ErrorBody {
   std::string code;
   std::string message;  // may be empty (Ceph RGW sends <Message></Message>)
   std::string request_id;
-  std::string region;  // <Region> on redirects, when present
+  std::string region;       // <Region> on redirects, when present
+  std::string server_time;  // <ServerTime> of RequestTimeTooSkewed ("2024-01-01T00:20:00Z"), when present
 };
 
 // nullopt when the body is not an <Error> document.
