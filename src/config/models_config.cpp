@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <optional>
-#include <regex>
 #include <span>
 
 #include "core/repo_id.h"
@@ -131,6 +131,42 @@ class Parser {
   std::string_view to_root_;
 };
 
+// A YAML 1.2 core schema int or float, the forms
+//   [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+ | [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+//   | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
+// written out: std::regex matching recurses once per character, and a long
+// scalar (a 200 kB number) overflowed the stack.
+bool is_core_schema_number(std::string_view s) {
+  auto all = [](std::string_view t, bool (*digit)(char)) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), digit);
+  };
+  auto decimal = [](char c) { return c >= '0' && c <= '9'; };
+  auto count_decimal = [&decimal](std::string_view t) {
+    return static_cast<size_t>(std::find_if_not(t.begin(), t.end(), decimal) - t.begin());
+  };
+  if (s.starts_with("0o")) return all(s.substr(2), [](char c) { return c >= '0' && c <= '7'; });
+  if (s.starts_with("0x"))
+    return all(s.substr(2), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+  if (s.starts_with('+') || s.starts_with('-')) s.remove_prefix(1);
+  if (s == ".inf" || s == ".Inf" || s == ".INF") return true;
+  const size_t whole_digits = count_decimal(s);
+  s.remove_prefix(whole_digits);
+  size_t fraction_digits = 0;
+  if (s.starts_with('.')) {
+    s.remove_prefix(1);
+    fraction_digits = count_decimal(s);
+    s.remove_prefix(fraction_digits);
+  }
+  if (whole_digits + fraction_digits == 0) return false;
+  if (s.starts_with('e') || s.starts_with('E')) {
+    s.remove_prefix(1);
+    if (s.starts_with('+') || s.starts_with('-')) s.remove_prefix(1);
+    return all(s, decimal);
+  }
+  return s.empty();
+}
+
 // What a YAML reader makes of the node, when it is not a string.
 std::string_view non_string_kind(const YAML::Node& node) {
   if (node.IsSequence()) return "a list";
@@ -141,12 +177,10 @@ std::string_view non_string_kind(const YAML::Node& node) {
   if (tag != "?") return "a non-string value";                  // an explicit !!int, !!bool, …
   // Plain scalars are resolved by the YAML 1.2 core schema, as Helm and
   // Kubernetes would: "5" is a number there, "true" a boolean.
-  static const std::regex kBool("true|True|TRUE|false|False|FALSE");
-  static const std::regex kNumber(
-      "[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|"
-      "[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
-  if (std::regex_match(node.Scalar(), kBool)) return "a boolean";
-  if (std::regex_match(node.Scalar(), kNumber)) return "a number";
+  const std::string& scalar = node.Scalar();
+  constexpr std::array<std::string_view, 6> kBooleans = {"true", "True", "TRUE", "false", "False", "FALSE"};
+  if (std::find(kBooleans.begin(), kBooleans.end(), scalar) != kBooleans.end()) return "a boolean";
+  if (is_core_schema_number(scalar)) return "a number";
   return {};
 }
 
@@ -264,6 +298,59 @@ Result<std::string> Parser::normalise_destination(const FieldValue& v, std::stri
   }
   while (dest.size() > 1 && dest.back() == '/') dest.remove_suffix(1);
   return std::string(dest);
+}
+
+// Where an entry writes, to tell entries apart: "s3://bucket/prefix" as given
+// (already normalised), a local folder as an absolute, lexically normal path.
+// In the hf-cache layout `to` is a cache root shared by many repos, so the
+// entry owns only the repo's folder in it (huggingface_hub's
+// "models--org--name", as store::hf_cache_repo_folder names it).
+std::string destination_key(const ModelEntry& e) {
+  if (e.destination.starts_with("s3://")) return e.destination;
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(e.destination, ec);
+  if (ec) p = e.destination;
+  std::string key = p.lexically_normal().string();
+  while (key.size() > 1 && key.back() == '/') key.pop_back();
+  if (e.layout == "hf-cache") {
+    std::string folder = e.repo_type + "s--" + e.repo_id;
+    for (size_t pos = 0; (pos = folder.find('/', pos)) != std::string::npos;) folder.replace(pos, 1, "--");
+    key += (key == "/" ? "" : "/") + folder;
+  }
+  return key;
+}
+
+// True when `inner` is `outer` or below it, by whole segments ("/a" holds
+// "/a/b", not "/ab").
+bool holds(std::string_view outer, std::string_view inner) {
+  if (!inner.starts_with(outer)) return false;
+  return inner.size() == outer.size() || outer.back() == '/' || inner[outer.size()] == '/';
+}
+
+// Two entries must not write into the same place, nor one into the other's
+// (an S3 run treats objects under its prefix that carry hfmirror's content id
+// as its own leftovers and removes them; a local mirror's files would mix).
+// "" when `e` and `other` (entry `other_number`) are apart.
+std::string destination_clash(const ModelEntry& e, const ModelEntry& other, size_t other_number) {
+  const std::string key = destination_key(e);
+  const std::string other_key = destination_key(other);
+  const std::string them = fmt::format("entry {} \"{}\"", other_number, other.name);
+  if (key == other_key) {
+    if (e.layout == "hf-cache" && other.layout == "hf-cache") {
+      return fmt::format("{} {} is already mirrored into the hf-cache {} by {}; a cache holds each repo once",
+                         e.repo_type, e.repo_id, e.destination, them);
+    }
+    return fmt::format("destination {} is also {}'s; each entry needs its own", e.destination, them);
+  }
+  if (holds(other_key, key)) {
+    return fmt::format("destination {} is inside {}'s destination {}; each entry needs a folder of its own",
+                       e.destination, them, other.destination);
+  }
+  if (holds(key, other_key)) {
+    return fmt::format("destination {} contains {}'s destination {}; each entry needs a folder of its own",
+                       e.destination, them, other.destination);
+  }
+  return {};
 }
 
 Result<ModelEntry> Parser::make_entry(const YAML::Node& node, size_t number, const Fields& defaults,
@@ -452,10 +539,8 @@ Result<ModelsConfig> Parser::parse(std::string_view yaml_text) {
         return fail(entries[i].Mark(), fmt::format("entry {} \"{}\"", i + 1, entry.name),
                     fmt::format("name \"{}\" is already used by entry {}; names must be unique", entry.name, j + 1));
       }
-      if (other.destination == entry.destination) {
-        return fail(entries[i].Mark(), fmt::format("entry {} \"{}\"", i + 1, entry.name),
-                    fmt::format("destination {} is also entry {} \"{}\"'s; each entry needs its own", entry.destination,
-                                j + 1, other.name));
+      if (const std::string clash = destination_clash(entry, other, j + 1); !clash.empty()) {
+        return fail(entries[i].Mark(), fmt::format("entry {} \"{}\"", i + 1, entry.name), clash);
       }
     }
     config.models.push_back(std::move(entry));

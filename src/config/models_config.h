@@ -10,6 +10,9 @@
 //     top-level keys of a values file belong to other charts and are ignored.
 // Everything is checked before anything runs; the first problem is returned as
 // one ErrorCode::kConfig error naming the file, line, entry, field and reason.
+// Entries must write to places apart: not the same folder or S3 prefix, and
+// not one inside another's (an hf-cache entry owns only its repo's folder of
+// the cache root, so many repos can share one cache).
 // Empty strings and nulls mean "not set" (the original values list used "").
 #pragma once
 

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "http/url.h"
 
 namespace hfm::http {
 namespace {
@@ -256,6 +257,19 @@ void Client::cancel_all_on_io() {
 }
 
 void Client::start_attempt_on_io(std::unique_ptr<Transfer> t) {
+  if (!paused_until_on_io_.empty()) {
+    if (auto url = parse_url(t->request.url)) {
+      const auto it = paused_until_on_io_.find(url->origin());
+      if (it != paused_until_on_io_.end()) {
+        if (std::chrono::steady_clock::now() < it->second) {
+          const auto when = it->second;
+          timers_on_io_.push(Timer{when, timer_seq_on_io_++, std::move(t)});
+          return;
+        }
+        paused_until_on_io_.erase(it);
+      }
+    }
+  }
   t->release_handle();
   const int attempts = t->response.attempts;  // survives the reset below
   t->response = Response{};
@@ -352,6 +366,12 @@ void Client::complete_on_io(Transfer* raw, int curl_code) {
   } else if (t->request.retry && is_retryable_status(t->response.status)) {
     retryable = true;
     server_delay = server_requested_delay(t->response, std::chrono::system_clock::now());
+    if (t->response.status == 429 && server_delay) {
+      if (auto url = parse_url(t->request.url)) {
+        auto& until = paused_until_on_io_[url->origin()];
+        until = std::max(until, std::chrono::steady_clock::now() + *server_delay);
+      }
+    }
   }
 
   const bool may_retry = retryable && t->request.retry && t->response.attempts < settings_.retry.max_attempts;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -94,6 +95,10 @@ class Client {
   std::vector<std::unique_ptr<Transfer>> running_on_io_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_on_io_;
   uint64_t timer_seq_on_io_ = 0;
+  // A 429 with a delay (Retry-After, exhausted RateLimit) holds every new
+  // attempt to that origin until then, not just the refused request: the
+  // server's window is shared, and more requests only earn more 429s.
+  std::map<std::string, std::chrono::steady_clock::time_point> paused_until_on_io_;
   std::mt19937_64 rng_on_io_;
 
   std::thread io_thread_;  // last: started after everything above exists, joined first

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <optional>
 
 namespace hfm::http {
 namespace {
@@ -38,33 +39,26 @@ Result<Url> parse_url(std::string_view text) {
   if (authority.find('@') != std::string_view::npos)
     return unexpected(ErrorCode::kUsage, "URLs with embedded credentials are not accepted");
   url.port = default_port(url.scheme);
+  // host[:port] or [IPv6]:port. A ':' left in the host ("a:b:80") would make
+  // str() name another origin than the one this Url was checked as.
   std::string_view host = authority;
+  std::optional<std::string_view> port_text;
   if (!authority.empty() && authority.front() == '[') {  // IPv6 literal
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos)
+    const std::string_view after = close == std::string_view::npos ? "" : authority.substr(close + 1);
+    if (close == std::string_view::npos || (!after.empty() && after.front() != ':'))
       return unexpected(ErrorCode::kUsage, fmt::format("bad URL host in '{}'", text));
     host = authority.substr(0, close + 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() == ':')
-      authority = after;
-    else
-      authority = {};
-    if (!authority.empty()) {
-      try {
-        url.port = std::stoi(std::string(authority.substr(1)));
-      } catch (...) {
-        return unexpected(ErrorCode::kUsage, fmt::format("bad port in '{}'", text));
-      }
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      const std::string port_text(authority.substr(colon + 1));
-      if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5)
-        return unexpected(ErrorCode::kUsage, fmt::format("bad port in '{}'", text));
-      url.port = std::stoi(port_text);
-    }
+    if (!after.empty()) port_text = after.substr(1);
+  } else if (const size_t colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+  }
+  if (port_text) {
+    const bool digits = !port_text->empty() && port_text->size() <= 5 &&
+                        port_text->find_first_not_of("0123456789") == std::string_view::npos;
+    url.port = digits ? std::stoi(std::string(*port_text)) : 0;
+    if (url.port < 1 || url.port > 65535) return unexpected(ErrorCode::kUsage, fmt::format("bad port in '{}'", text));
   }
   if (host.empty()) return unexpected(ErrorCode::kUsage, fmt::format("URL has no host: '{}'", text));
   url.host = lower(host);
@@ -78,8 +72,15 @@ Result<Url> parse_url(std::string_view text) {
 bool same_origin(const Url& a, const Url& b) { return a.scheme == b.scheme && a.host == b.host && a.port == b.port; }
 
 Result<Url> resolve_location(const Url& base, std::string_view location) {
-  if (location.find("://") != std::string_view::npos) return parse_url(location);
   if (location.substr(0, 2) == "//") return parse_url(base.scheme + ":" + std::string(location));
+  // Absolute only with a scheme in front (RFC 3986 §3.1): a "://" further on,
+  // as in "/resolve?from=https://…", is part of a path or query.
+  const size_t colon = location.find(':');
+  const bool has_scheme =
+      colon != std::string_view::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(location[0])) != 0 &&
+      location.substr(0, colon).find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") == std::string_view::npos;
+  if (has_scheme) return parse_url(location);
   Url out = base;
   if (!location.empty() && location.front() == '/') {
     out.path_and_query = std::string(location);

@@ -184,6 +184,12 @@ Result<std::vector<TreeEntry>> HubClient::list_tree(const RepoRef& repo, const s
     if (pages > 100'000) return unexpected(ErrorCode::kProtocol, "tree pagination does not end");
   }
   log::info("hub.tree repo={} commit={} entries={} pages={}", repo.id, commit, all.size(), pages);
+  if (auto clash = find_file_folder_clash(all)) {
+    return unexpected(ErrorCode::kProtocol,
+                      fmt::format("the Hub's file list of {} at {} has \"{}\" both as a file and as a folder (of "
+                                  "\"{}\"); refusing to mirror a tree no filesystem can hold",
+                                  repo.display(), commit, quote_untrusted(clash->path), quote_untrusted(clash->below)));
+  }
   return all;
 }
 

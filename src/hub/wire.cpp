@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "core/hash.h"
 
@@ -52,6 +53,8 @@ Result<Json> parse_json(std::string_view text, std::string_view what) {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
     return unexpected(ErrorCode::kProtocol, fmt::format("{} is not valid JSON (error at byte {})", what, e.byte));
+  } catch (const Json::exception&) {  // out_of_range, not parse_error, for a number beyond double ("1e999")
+    return unexpected(ErrorCode::kProtocol, fmt::format("{} is not valid JSON (a number is out of range)", what));
   }
 }
 
@@ -220,6 +223,39 @@ Result<std::vector<TreeEntry>> parse_tree_page(std::string_view json) {
   return entries;
 }
 
+std::optional<FileFolderClash> find_file_folder_clash(const std::vector<TreeEntry>& entries) {
+  std::unordered_set<std::string_view> files;
+  for (const auto& e : entries) {
+    if (e.is_file) files.insert(e.path);
+  }
+  for (const auto& e : entries) {
+    if (!e.is_file && files.count(e.path) != 0) return FileFolderClash{e.path, e.path + "/"};
+    // Every folder the entry lives in: "a/b/c" needs "a" and "a/b".
+    for (size_t slash = e.path.find('/'); slash != std::string::npos; slash = e.path.find('/', slash + 1)) {
+      const std::string_view folder = std::string_view(e.path).substr(0, slash);
+      if (files.count(folder) != 0) return FileFolderClash{std::string(folder), e.path};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string quote_untrusted(std::string_view text, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c == '\\' || c == '"') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
 std::optional<std::string> parse_link_next(std::string_view header) {
   size_t i = 0;
   while (i < header.size()) {
@@ -321,7 +357,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view header,
   }
   const auto date = parse_imf_fixdate(s);
   if (!date) return std::nullopt;
-  return std::max(std::chrono::ceil<std::chrono::seconds>(*date - now), std::chrono::seconds(0));
+  // In seconds (the same as rounding date - now up): years 0-9999 overflow nanoseconds.
+  return std::max(*date - std::chrono::floor<std::chrono::seconds>(now), std::chrono::seconds(0));
 }
 
 Error map_hub_error(int status, std::string_view x_error_code, std::string_view x_error_message, std::string_view body,

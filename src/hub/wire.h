@@ -46,6 +46,22 @@ struct TreeEntry {
 // Hex ids are returned lowercase. Directories are kept with is_file = false.
 Result<std::vector<TreeEntry>> parse_tree_page(std::string_view json);
 
+// A listing that has a path both as a file and as a folder (a listed
+// directory, or the parent of another entry) cannot be mirrored: no filesystem
+// holds both, and writing one would clobber the other. git cannot record such
+// a tree, so the Hub never sends one; a listing that does is refused whole.
+// Returns {that path, an entry below it} for the first one, else nullopt.
+struct FileFolderClash {
+  std::string path;   // listed as a file
+  std::string below;  // an entry that needs `path` to be a folder
+};
+std::optional<FileFolderClash> find_file_folder_clash(const std::vector<TreeEntry>& entries);
+
+// `text` for a message about an untrusted name: control bytes become \xNN,
+// a backslash or a double quote gets a backslash before it; cut after
+// `max_bytes` (with "...").
+std::string quote_untrusted(std::string_view text, size_t max_bytes = 200);
+
 // The URL of the rel="next" link of a GitHub-style Link header, if any.
 std::optional<std::string> parse_link_next(std::string_view link_header);
 

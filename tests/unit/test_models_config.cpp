@@ -86,14 +86,27 @@ TEST(ModelsConfig, DestinationRules) {
   const ModelsConfig c = parse_ok(R"(
 - {name: a, modelId: o/a, to: "s3://bkt/x/y/", s3Bucket: ignored-bucket}
 - {name: b, modelId: o/b, s3Bucket: bkt, prefix: /custom/path/}
-- {name: c, modelId: o/c, to: "s3://bkt"}
+- {name: c, modelId: o/c, to: "s3://bkt2"}
 - {name: d, modelId: o/d, s3Bucket: bkt}
 )");
   EXPECT_EQ(c.models[0].destination, "s3://bkt/x/y");  // `to` wins
   EXPECT_EQ(c.models[1].destination, "s3://bkt/custom/path");
   EXPECT_EQ(c.models[1].prefix, "custom/path");
-  EXPECT_EQ(c.models[2].destination, "s3://bkt");
+  EXPECT_EQ(c.models[2].destination, "s3://bkt2");
   EXPECT_EQ(c.models[3].destination, "s3://bkt/models/d");
+}
+
+// A mirror that contains another would treat the other's files as its own
+// leftovers; one hf-cache root holds many repos, each in its own folder.
+TEST(ModelsConfig, NestedOrSameDestinationsAreRefused) {
+  EXPECT_HAS(parse_error("- {name: a, modelId: o/a, to: \"s3://bkt\"}\n- {name: b, modelId: o/b, to: "
+                         "\"s3://bkt/models/b\"}\n"),
+             "\"b\"");
+  EXPECT_FALSE(parse_error("- {name: a, modelId: o/a, to: /out/./a}\n- {name: b, modelId: o/b, to: /out/a}\n").empty());
+  const ModelsConfig c = parse_ok(
+      "- {name: a, modelId: o/a, to: /cache, layout: hf-cache}\n- {name: b, modelId: o/b, to: /cache, layout: "
+      "hf-cache}\n");
+  EXPECT_EQ(c.models.size(), 2u);
 }
 
 TEST(ModelsConfig, ModelsMappingWithDefaults) {

@@ -16,12 +16,16 @@ What it does
   * Generates file contents deterministically from JSON specs and caches them as blob files in
     --data-dir, so big files are generated once and then served with sendfile().
   * Exposes a control API under /_emulator/ (request log, expected hashes, moving branches,
-    fault injection: 429, 5xx, corrupt bytes, ignored Range, connection resets, slow bodies,
-    expired signed URLs).
+    fault injection: 429, 5xx, slow Hub answers, corrupt bytes, ignored Range, connection
+    resets, slow bodies, stalled bodies, expired signed URLs).
+  * With --tls-cert/--tls-key, both listeners speak HTTPS and the emitted URLs are https://.
+    Each connection is sniffed: one that starts with a TLS handshake gets TLS, anything else
+    plain HTTP on the same port, so the control API (and test helpers) keep using http://.
 
 What it does not do
   * No uploads, no git smart-HTTP, no Xet CAS (reconstructions), no pull requests or
-    refs/convert, no gzip content coding, no TLS, no spaces/kernels specific metadata.
+    refs/convert, no gzip content coding, no spaces/kernels specific metadata. TLS has no
+    client certificates and no ALPN (HTTP/1.1 only).
   * RateLimit counters only feed the headers; nothing is throttled unless a fault says so.
   * Multi-range requests (bytes=0-1,5-6) and malformed Range headers are ignored (full 200),
     which RFC 9110 allows and S3/CloudFront do.
@@ -43,8 +47,10 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -639,7 +645,7 @@ class World:
 
 class Faults:
     KNOWN = {"rate_limit", "server_error", "cdn_server_error", "corrupt", "cdn_ignore_range",
-             "cdn_reset", "cdn_expire", "cdn_slow"}
+             "cdn_reset", "cdn_expire", "cdn_slow", "cdn_stall", "hub_delay"}
 
     def __init__(self):
         self._f = {}
@@ -749,7 +755,9 @@ class State:
         self.cdn_expires = args.cdn_expires
         self.data_dir = os.path.abspath(args.data_dir)
         self.hub_base = self.cdn_base = None
-        self.stats = {"cdn_authorization_rejected": 0}
+        self.stats = {"cdn_authorization_rejected": 0, "tls_connections": 0, "tls_handshake_failures": 0,
+                      "tls_connections_by_listener": {"hub": 0, "cdn": 0}}
+        self.tls_errors = []  # the last few handshake failures, for messages
         self.stats_lock = threading.Lock()
         self.req_counter = itertools.count(1)
 
@@ -822,8 +830,9 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 512
     allow_reuse_address = True
 
-    def __init__(self, addr, handler, state):
+    def __init__(self, addr, handler, state, ssl_context=None):
         self.state = state
+        self.ssl_context = ssl_context  # None: plain HTTP only
         super().__init__(addr, handler)
 
     def handle_error(self, request, client_address):
@@ -847,9 +856,39 @@ class BaseHandler(http.server.BaseHTTPRequestHandler):
         return self.server.state
 
     def setup(self):
+        self.tls = False
+        if self.server.ssl_context is not None:
+            self._start_tls_if_asked()
         super().setup()
         # Without this, header and body writes of small responses hit Nagle + delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _start_tls_if_asked(self):
+        """TLS when the client's first byte opens a TLS handshake record (0x16), else plain HTTP
+        on the same port. Runs on the connection's own thread, so a slow or failing handshake
+        blocks nobody else."""
+        st = self.state
+        self.request.settimeout(self.timeout)
+        try:
+            first = self.request.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return  # gone already: handle() sees EOF
+        if first != b"\x16":
+            return
+        try:
+            self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            # Typically the client refused our certificate (alert "unknown ca"): counted, so a
+            # test can tell a TLS refusal from a connection that never happened.
+            with st.stats_lock:
+                st.stats["tls_handshake_failures"] += 1
+                st.tls_errors.append(str(e)[:200])
+                del st.tls_errors[:-10]
+            raise
+        self.tls = True
+        with st.stats_lock:
+            st.stats["tls_connections"] += 1
+            st.stats["tls_connections_by_listener"][self.listener] += 1
 
     def log_message(self, fmt, *args):
         if not self.state.quiet:
@@ -920,7 +959,7 @@ class BaseHandler(http.server.BaseHTTPRequestHandler):
             self._entry = {"listener": self.listener, "host": self.headers.get("Host"),
                            "method": self.command, "path": self.raw_path, "query": self.query_string,
                            "headers": hdrs, "status": None, "range": self.headers.get("Range"),
-                           "time": time.time()}
+                           "time": time.time(), "tls": self.tls}
             self.state.log.add(self._entry)
         self._status = None
         self.body = body
@@ -1021,15 +1060,19 @@ class BaseHandler(http.server.BaseHTTPRequestHandler):
             return start <= off <= end
 
         corrupt = faults.take("corrupt", path, repo, repo_paths, when=corrupt_hits)
-        reset = slow = None
+        reset = slow = stall = None
         if cdn:
             reset = faults.take("cdn_reset", path, repo, repo_paths,
                                 when=lambda f: int(f.get("after_bytes", 0)) < length)
+            if not reset:
+                stall = faults.take("cdn_stall", path, repo, repo_paths,
+                                    when=lambda f: int(f.get("after_bytes", 0)) < length)
             slow = faults.take("cdn_slow", path, repo, repo_paths)
-        for name, f in (("corrupt", corrupt), ("cdn_reset", reset), ("cdn_slow", slow)):
+        for name, f in (("corrupt", corrupt), ("cdn_reset", reset), ("cdn_stall", stall), ("cdn_slow", slow)):
             if f:
                 self.note_fault(name)
-        budget = min(length, int(reset.get("after_bytes", 0))) if reset else length
+        cut = reset or stall
+        budget = min(length, int(cut.get("after_bytes", 0))) if cut else length
         flip = min(int(corrupt.get("offset", size // 2)), size - 1) if corrupt else None
         if blob.data is not None:
             self._send_memory(blob.data, start, budget, flip, slow)
@@ -1038,6 +1081,25 @@ class BaseHandler(http.server.BaseHTTPRequestHandler):
                 self._send_range(fh, start, budget, flip, slow)
         if reset:
             self._drop_connection(bool(reset.get("rst")))
+        if stall:
+            self._stall(float(stall.get("hold_seconds", 300)))
+
+    def _stall(self, hold_seconds):
+        """The body stops mid-way and the connection stays open, silent, until the client gives up
+        (closes it) or hold_seconds pass; the log entry says which and when."""
+        t0 = time.monotonic()
+        ended = "hold_expired"
+        while time.monotonic() - t0 < hold_seconds:
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0.2)
+            except (OSError, ValueError):
+                readable = True
+            if readable:  # EOF (or a byte we will never read): the client is done with us
+                ended = "client_closed"
+                break
+        if self._entry is not None:
+            self.state.log.update(self._entry, stall_end=ended, stall_seconds=round(time.monotonic() - t0, 3))
+        self._drop_connection(False)
 
     def _send_memory(self, data, start, count, flip, slow):
         buf = bytearray(data[start:start + count])
@@ -1094,6 +1156,12 @@ class BaseHandler(http.server.BaseHTTPRequestHandler):
             super().finish()
         except OSError:
             pass
+        if self.tls:
+            # The server closes the socket it accepted, which wrap_socket detached: close ours.
+            try:
+                self.request.close()
+            except OSError:
+                pass
 
     def unsatisfiable_body(self):
         return "Requested Range Not Satisfiable"
@@ -1296,13 +1364,19 @@ class HubHandler(BaseHandler):
         self._bucket = "resolvers" if resolvers else "api"
         self._rate = st.rate.hit(self._bucket)
         api = self.raw_path.startswith("/api/")
+        f = st.faults.take("hub_delay", self.raw_path)
+        if f:  # a slow Hub: the answer (whatever it is) comes late
+            self.note_fault("hub_delay")
+            time.sleep(max(0.0, float(f.get("seconds", 1))))
         f = st.faults.take("rate_limit", self.raw_path)
         if f:
             self.note_fault("rate_limit")
-            s = int(f.get("retry_after", 1))
-            self._rate = (0, s)
+            retry_after = f.get("retry_after", 1)  # null: no Retry-After header, RateLimit only
+            reset = int(f.get("ratelimit_reset", 1 if retry_after is None else retry_after))
+            self._rate = (0, reset)
+            headers = [] if retry_after is None else [("Retry-After", str(int(retry_after)))]
             return self.fail(429, "You have been rate-limited; you can retry this action in about "
-                                  f"{s} seconds.", api=api, headers=[("Retry-After", str(s))])
+                                  f"{reset} seconds.", api=api, headers=headers)
         f = st.faults.take("server_error", self.raw_path)
         if f:
             self.note_fault("server_error")
@@ -1649,7 +1723,9 @@ class HubHandler(BaseHandler):
             return self.send_json(200, {})
         if route == "stats" and self.command == "GET":
             with st.stats_lock:
-                return self.send_json(200, dict(st.stats))
+                out = json.loads(json.dumps(st.stats))  # a deep copy, taken under the lock
+                out["tls_errors"] = list(st.tls_errors)
+            return self.send_json(200, out)
         if route == "config" and self.command == "GET":
             return self.send_json(200, {"hub": st.hub_base, "cdn": st.cdn_base, "pid": os.getpid(),
                                         "data_dir": st.data_dir, "cdn_expires": st.cdn_expires})
@@ -1713,9 +1789,13 @@ def main(argv=None):
     ap.add_argument("--cdn-host", default="127.0.0.1", help="host name in CDN URLs (keep it != hub host)")
     ap.add_argument("--cdn-expires", type=int, default=3600, help="X-Amz-Expires of signed URLs")
     ap.add_argument("--cdn-secret", default="hub-emulator-cdn-secret")
+    ap.add_argument("--tls-cert", help="PEM certificate (chain) for HTTPS on both listeners; needs --tls-key")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     ap.add_argument("--ready-file")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
 
     t0 = time.monotonic()
     try:
@@ -1730,11 +1810,21 @@ def main(argv=None):
     if not args.quiet:
         print(f"hub_emulator: {len(world.repos)} repos ready in {time.monotonic() - t0:.1f}s", file=sys.stderr)
 
+    ssl_context = None
+    if args.tls_cert:
+        ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as e:
+            print(f"hub_emulator: cannot load --tls-cert/--tls-key: {e}", file=sys.stderr)
+            return 2
+    scheme = "https" if ssl_context else "http"
     state = State(world, args)
-    hub = Server((args.bind, args.port), HubHandler, state)
-    cdn = Server((args.bind, args.cdn_port), CdnHandler, state)
-    state.hub_base = f"http://{args.hub_host}:{hub.server_address[1]}"
-    state.cdn_base = f"http://{args.cdn_host}:{cdn.server_address[1]}"
+    hub = Server((args.bind, args.port), HubHandler, state, ssl_context)
+    cdn = Server((args.bind, args.cdn_port), CdnHandler, state, ssl_context)
+    state.hub_base = f"{scheme}://{args.hub_host}:{hub.server_address[1]}"
+    state.cdn_base = f"{scheme}://{args.cdn_host}:{cdn.server_address[1]}"
     for srv in (hub, cdn):
         threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 

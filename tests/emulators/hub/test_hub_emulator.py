@@ -12,6 +12,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,9 @@ import unittest
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # run from anywhere (ctest runs it from here, README from the repo root)
+from tls_certs import make_test_pki  # noqa: E402
+
 EMULATOR = os.path.join(HERE, "hub_emulator.py")
 SPECS = [os.path.join(HERE, "specs", "testrepos.json"), os.path.join(HERE, "specs", "demo.json")]
 EXPOSE = ("X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,"
@@ -87,10 +92,16 @@ class Resp:
         return json.loads(self.body)
 
 
-def fetch(url, method="GET", headers=None, body=None, conn=None):
-    """One request, no redirect following. Reuses `conn` (keep-alive) when given."""
+def fetch(url, method="GET", headers=None, body=None, conn=None, context=None):
+    """One request, no redirect following. Reuses `conn` (keep-alive) when given; https URLs
+    are checked against `context`."""
     u = urllib.parse.urlsplit(url)
-    c = conn or http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    if conn is not None:
+        c = conn
+    elif u.scheme == "https":
+        c = http.client.HTTPSConnection(u.hostname, u.port, timeout=30, context=context)
+    else:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     target = u.path + ("?" + u.query if u.query else "")
     c.request(method, target, body=body, headers=headers or {})
     r = c.getresponse()
@@ -620,6 +631,68 @@ class HubEmulatorTest(unittest.TestCase):
 
     # -- faults -----------------------------------------------------------------------------
 
+    def test_fault_rate_limit_header_choices(self):
+        # RateLimit's reset apart from Retry-After, and RateLimit alone.
+        self.ctl("POST", "faults", {"rate_limit": {"count": 1, "retry_after": 1, "ratelimit_reset": 4}})
+        r = self.get("/api/models/acme/tiny/revision/main")
+        self.assertEqual((r.status, r.h["retry-after"], r.h["ratelimit"]), (429, "1", '"api";r=0;t=4'))
+        self.ctl("POST", "faults", {"rate_limit": {"count": 1, "retry_after": None, "ratelimit_reset": 3}})
+        r = self.get("/acme/tiny/resolve/main/config.json", "HEAD")
+        self.assertEqual((r.status, r.h["ratelimit"]), (429, '"resolvers";r=0;t=3'))
+        self.assertNotIn("retry-after", r.h)
+        self.assertEqual(self.get("/api/models/acme/tiny").status, 200)
+
+    def test_fault_hub_delay(self):
+        self.ctl("POST", "faults", {"hub_delay": {"count": 1, "seconds": 0.5, "paths": "/tree/"}})
+        t0 = time.monotonic()
+        self.assertEqual(self.get("/api/models/acme/tiny").status, 200)  # filtered out: not slow
+        self.assertLess(time.monotonic() - t0, 0.4)
+        t0 = time.monotonic()
+        self.assertEqual(self.get("/api/models/acme/tiny/tree/main").status, 200)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.5)
+        self.assertEqual(self.ctl("GET", "faults"), {})
+
+    def test_fault_cdn_stall(self):
+        loc = self.get("/acme/tiny/resolve/main/model.safetensors", "HEAD").h["location"]
+        u = urllib.parse.urlsplit(loc)
+        # Held for hold_seconds, then closed: the client sees a short body after the pause.
+        self.ctl("POST", "requests/clear")
+        self.ctl("POST", "faults", {"cdn_stall": {"count": 1, "after_bytes": 5000, "hold_seconds": 0.6}})
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        t0 = time.monotonic()
+        c.request("GET", f"{u.path}?{u.query}", headers={"Range": "bytes=0-99999"})
+        resp = c.getresponse()
+        self.assertEqual(resp.status, 206)
+        with self.assertRaises(http.client.IncompleteRead) as cm:
+            resp.read()
+        self.assertEqual(len(cm.exception.partial), 5000)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.6)
+        c.close()
+        entry = self.ctl("GET", "requests?listener=cdn")[-1]
+        self.assertEqual((entry["fault"], entry["stall_end"]), ("cdn_stall", "hold_expired"))
+        # A client that gives up (closes) ends the stall at once, and it is logged so.
+        self.ctl("POST", "requests/clear")
+        self.ctl("POST", "faults", {"cdn_stall": {"count": 1, "after_bytes": 1000}})  # hold: 300 s
+        with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+            sock.sendall(f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode())
+            got = b""
+            while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < 1000:
+                chunk = sock.recv(65536)
+                self.assertTrue(chunk, "closed before the stall")
+                got += chunk
+            sock.settimeout(0.3)
+            with self.assertRaises(socket.timeout):  # silence, not EOF
+                sock.recv(1)
+        deadline = time.monotonic() + 10
+        while True:
+            entry = self.ctl("GET", "requests?listener=cdn")[-1]
+            if "stall_end" in entry or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(entry.get("stall_end"), "client_closed")
+        self.assertLess(entry["stall_seconds"], 10)
+        self.assertEqual(self.ctl("GET", "faults"), {})
+
     def test_fault_rate_limit(self):
         self.ctl("POST", "faults", {"rate_limit": {"count": 2, "retry_after": 7, "paths": "/tree/"}})
         r = self.get("/api/models/acme/tiny/tree/main")
@@ -719,6 +792,7 @@ class HubEmulatorTest(unittest.TestCase):
         self.assertEqual((log[0]["host"], log[0]["path"], log[0]["query"]),
                          (f"localhost:{hub_port}", "/api/models/acme/tiny", "expand=sha"))
         self.assertEqual(log[0]["headers"]["x-test"], "yes")
+        self.assertEqual({e["tls"] for e in log}, {False})
         self.assertTrue(log[2]["host"].startswith("127.0.0.1:"))
         self.assertEqual((log[2]["range"], log[0]["range"]), ("bytes=0-0", None))
         self.assertNotIn("authorization", log[2]["headers"])
@@ -791,6 +865,67 @@ class HubEmulatorTest(unittest.TestCase):
             self.assertIn(b"<Message>Request has expired</Message>", r.body)
         finally:
             self.assertEqual(emu.stop(), 0)
+
+
+class HttpsModeTest(unittest.TestCase):
+    """--tls-cert/--tls-key: both listeners speak TLS with https:// URLs, plain HTTP still works on
+    the same ports (control API), and a client that refuses the certificate is counted."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="hub-emulator-tls-")
+        cls.pki = make_test_pki(os.path.join(cls.tmp, "pki"))
+        spec = os.path.join(HERE, "specs", "testrepos.json")
+        cls.emu = Emulator([spec], cls.tmp, "--tls-cert", cls.pki.server_pem, "--tls-key", cls.pki.server_key)
+        cls.ctx = ssl.create_default_context(cafile=cls.pki.ca_pem)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.emu.stop()
+        err = cls.emu.stderr()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        assert rc == 0, f"emulator exit code {rc}"
+        assert "Traceback" not in err, f"emulator stderr:\n{err}"
+
+    def plain(self, url):
+        return url.replace("https://", "http://", 1)
+
+    def test_https_urls_and_downloads(self):
+        hub, cdn = self.emu.hub, self.emu.cdn
+        self.assertRegex(hub, r"^https://localhost:\d+$")
+        self.assertRegex(cdn, r"^https://127\.0\.0\.1:\d+$")
+        files = fetch(f"{self.plain(hub)}/_emulator/repos/model/acme/tiny/files").json()["files"]
+        want = {f["path"]: f for f in files}
+        r = fetch(f"{hub}/acme/tiny/resolve/main/model.safetensors", "HEAD", context=self.ctx)
+        self.assertEqual(r.status, 302)
+        self.assertTrue(r.h["location"].startswith(cdn + "/xet-bridge-us/"), r.h["location"])
+        self.assertIn(f"<{hub}/api/models/acme/tiny/xet-read-token/", r.h["link"])
+        body = fetch(r.h["location"], context=self.ctx).body
+        self.assertEqual(hashlib.sha256(body).hexdigest(), want["model.safetensors"]["sha256"])
+        r = fetch(f"{hub}/acme/tiny/resolve/main/config.json", context=self.ctx)
+        self.assertEqual(r.status, 307)
+        body = fetch(hub + r.h["location"], context=self.ctx).body
+        self.assertEqual(git_sha1(body), want["config.json"]["git_sha1"])
+        log = fetch(f"{self.plain(hub)}/_emulator/requests").json()
+        self.assertTrue(log and all(e["tls"] for e in log), log)
+
+    def test_plain_http_on_the_same_port(self):
+        r = fetch(f"{self.plain(self.emu.hub)}/api/models/acme/tiny")
+        self.assertEqual(r.status, 200)
+
+    def test_untrusted_certificate_is_refused_and_counted(self):
+        before = fetch(f"{self.plain(self.emu.hub)}/_emulator/stats").json()["tls_handshake_failures"]
+        for ca in (None, self.pki.other_ca_pem):
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                fetch(f"{self.emu.hub}/api/models/acme/tiny", context=ssl.create_default_context(cafile=ca))
+        deadline = time.monotonic() + 5
+        while True:  # the server side notices the alert a moment later
+            stats = fetch(f"{self.plain(self.emu.hub)}/_emulator/stats").json()
+            if stats["tls_handshake_failures"] >= before + 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(stats["tls_handshake_failures"], before + 2)
+        self.assertTrue(any("unknown ca" in e.lower() for e in stats["tls_errors"]), stats["tls_errors"])
 
 
 if __name__ == "__main__":
