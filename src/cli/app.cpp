@@ -65,6 +65,8 @@ struct CommonOptions {
   std::string endpoint;
   std::optional<std::string> token;
   std::string log_level = "warn";
+  std::string log_file;        // empty: $HFMIRROR_LOG_FILE, else none
+  std::string log_file_level;  // empty: $HFMIRROR_LOG_FILE_LEVEL, else info
   bool verbose = false;
   bool quiet = false;
   bool json = false;
@@ -605,6 +607,11 @@ int run_main(int argc, char** argv) {
     sub->add_flag("-v,--verbose", common.verbose, "log each file and retry (same as --log-level info)");
     sub->add_option("--log-level", common.log_level, "trace, debug, info, warn, error, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    sub->add_option("--log-file", common.log_file,
+                    "also append log lines (with timestamps and pid) to FILE (default: $HFMIRROR_LOG_FILE)");
+    sub->add_option("--log-file-level", common.log_file_level,
+                    "level of --log-file, independent of --log-level (default: $HFMIRROR_LOG_FILE_LEVEL or info)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
     sub->add_option("--ca-bundle", common.ca_bundle, "PEM file of CA certificates to trust")->check(CLI::ExistingFile);
     sub->add_flag("--insecure", common.insecure, "DANGEROUS: do not verify TLS certificates");
     sub->add_option("--s3-endpoint", common.s3.endpoint,
@@ -667,6 +674,9 @@ int run_main(int argc, char** argv) {
   if (common.verbose && level > log::Level::kInfo) level = log::Level::kInfo;
   if (common.quiet) level = log::Level::kError;
   log::set_level(level);
+  if (auto st = log::open_file_from_settings(common.log_file, common.log_file_level); !st) {
+    return report_error(common, st.error());
+  }
 
   if (*sync) return cmd_sync(common, so);
   return cmd_verify(common, vo);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/secret.h"
+
 namespace hfm {
 
 std::string_view to_string(ErrorCode code) {
@@ -70,7 +72,9 @@ std::string Error::describe() const {
   if (!remote_code.empty()) add(remote_code);
   if (!request_id.empty()) add("request id " + request_id);
   if (!detail.empty()) out += " (" + detail + ")";
-  return out;
+  // The last line of defence for what reaches stderr and --json: a URL in a
+  // message never shows a signature, a session token or a password.
+  return redact_url(out);
 }
 
 Error make_error(ErrorCode code, std::string message) {

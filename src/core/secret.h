@@ -20,10 +20,12 @@ class Secret {
   std::string value_;
 };
 
-// Replaces every occurrence of the known secrets, and of presigned query
-// parameters (X-Amz-Signature, Signature, X-Amz-Credential, Policy,
-// Key-Pair-Id, X-Amz-Security-Token), with "***". Used on every URL or
-// message that might carry one before it is logged.
+// Replaces the values of presigned query parameters (X-Amz-Signature,
+// Signature, X-Amz-Credential, Policy, Key-Pair-Id, X-Amz-Security-Token,
+// token) and the password of URL userinfo ("https://user:***@host"; a lone
+// user part is masked whole, it is usually a token) with "***". Works on a URL
+// or on a message that holds URLs anywhere in it, so it is used on every URL
+// or message that might carry one before it is logged or printed.
 std::string redact_url(std::string_view url);
 
 }  // namespace hfm

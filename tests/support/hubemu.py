@@ -9,6 +9,10 @@ What it does
     tag moves, fault injection, stats.
   * run_hfmirror()/start_hfmirror(): the binary with a clean environment (no token, no proxy,
     HF_HOME in a temp folder) plus HF_ENDPOINT; returns rc/stdout/stderr and the --json document.
+  * With HFM_TEST_LOG_DIR set (ctest sets it for every e2e test), every run also writes a trace
+    log there (HFMIRROR_LOG_FILE, HFMIRROR_LOG_FILE_LEVEL=trace, whatever --log-level the test
+    uses) and its stdout, stderr and a small .meta.json are saved next to it, for the secret scan
+    (tests/e2e/secrets_scan.py) that runs after the whole suite.
 
 What it does not do
   * No assertions: tests decide what is right. No sleeps except bounded polling (wait_until).
@@ -18,8 +22,12 @@ Python 3.11 standard library only. Imported by tests/e2e/test_*.py through sys.p
 
 import atexit
 import hashlib
+import inspect
+import itertools
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -385,13 +393,137 @@ def base_env(endpoint=None, home=None, extra=None):
     env["NO_PROXY"] = env["no_proxy"] = "*"
     if endpoint:
         env["HF_ENDPOINT"] = endpoint
+    harness_log = _new_harness_log()
+    if harness_log:
+        env["HFMIRROR_LOG_FILE"] = harness_log
     if extra:
         for k, v in extra.items():
             if v is None:
                 env.pop(k, None)
             else:
                 env[k] = v
+    if harness_log and env.get("HFMIRROR_LOG_FILE") == harness_log:
+        # Trace, whatever the test's environment (or its --log-level) says.
+        env["HFMIRROR_LOG_FILE_LEVEL"] = "trace"
     return env
+
+
+# --------------------------------------------------------------------------------------------
+# Run capture for the secret scan (HFM_TEST_LOG_DIR)
+# --------------------------------------------------------------------------------------------
+
+LOG_DIR_ENV = "HFM_TEST_LOG_DIR"
+_run_seq = itertools.count(1)
+_harness_logs = set()
+
+
+def _new_harness_log():
+    """A fresh <dir>/<test>.<pid>.<n>.<random>.log under HFM_TEST_LOG_DIR, or None when unset."""
+    d = os.environ.get(LOG_DIR_ENV)
+    if not d:
+        return None
+    os.makedirs(d, exist_ok=True)
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", _calling_test())[-80:].lstrip(".-") or "run"
+    path = os.path.join(d, f"{label}.{os.getpid()}.{next(_run_seq)}.{secrets.token_hex(3)}.log")
+    _harness_logs.add(path)
+    return path
+
+
+def _calling_test():
+    """The id of the unittest.TestCase method (or class, in setUpClass) that started a run."""
+    import unittest
+    f = inspect.currentframe()
+    while f is not None:
+        me = f.f_locals.get("self")
+        if isinstance(me, unittest.TestCase):
+            return me.id()
+        cls = f.f_locals.get("cls")
+        if isinstance(cls, type) and issubclass(cls, unittest.TestCase):
+            return f"{cls.__module__}.{cls.__qualname__}"
+        f = f.f_back
+    return os.path.basename(sys.argv[-1]) if sys.argv else "unknown"
+
+
+def _masked_args(args):
+    """The command line for the .meta.json, with the value of --token (a secret) masked."""
+    out, mask_next = [], False
+    for a in args:
+        if mask_next:
+            out.append("***")
+            mask_next = False
+        elif a == "--token":
+            out.append(a)
+            mask_next = True
+        elif a.startswith("--token="):
+            out.append("--token=***")
+        else:
+            out.append(a)
+    return out
+
+
+def _flag_value(args, flag):
+    for i, a in enumerate(args):
+        if a == flag and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(flag + "="):
+            return a[len(flag) + 1:]
+    return None
+
+
+class _Capture:
+    """One run's files in HFM_TEST_LOG_DIR: <base>.log (hfmirror's own --log-file output at
+    trace), <base>.stdout, <base>.stderr and <base>.meta.json. Inactive (every method a no-op)
+    when the variable is unset."""
+
+    def __init__(self, args, env):
+        """env: the run's full environment, from base_env() (which chose the log file)."""
+        self.dir = os.environ.get(LOG_DIR_ENV)
+        self.args = args
+        self.t0 = time.time()
+        if not self.dir:
+            return
+        self.test = _calling_test()
+        env_log = env.get("HFMIRROR_LOG_FILE")
+        if env_log in _harness_logs:
+            self.base = env_log[:-len(".log")]
+        else:
+            self.base = _new_harness_log()[:-len(".log")]
+        # A test's own log file (a test of --log-file or HFMIRROR_LOG_FILE; the flag wins) is
+        # left where the test wants it and copied here afterwards.
+        self.own_log = _flag_value(args, "--log-file")
+        if self.own_log is None and env_log not in _harness_logs:
+            self.own_log = env_log
+
+    def stdio(self):
+        """(stdout, stderr) files for Popen: in the log dir, else anonymous temp files."""
+        if not self.dir:
+            return tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        return open(self.base + ".stdout", "w+b"), open(self.base + ".stderr", "w+b")
+
+    def discard(self):
+        if self.dir:
+            for ext in (".stdout", ".stderr", ".log"):
+                try:
+                    os.unlink(self.base + ext)
+                except OSError:
+                    pass
+
+    def save(self, rc, stdout=None, stderr=None):
+        """Writes what the run printed (bytes; None when already in the .stdout/.stderr files),
+        the test's own log file if it had one, and the meta data."""
+        if not self.dir:
+            return
+        for ext, data in ((".stdout", stdout), (".stderr", stderr)):
+            if data is not None:
+                with open(self.base + ext, "wb") as f:
+                    f.write(data)
+        if self.own_log and os.path.isfile(self.own_log):
+            shutil.copyfile(self.own_log, self.base + ".log")
+        meta = {"test": self.test, "args": _masked_args(self.args), "rc": rc,
+                "seconds": round(time.time() - self.t0, 3), "pid_of_test": os.getpid(),
+                "log": "test" if self.own_log else "harness"}
+        with open(self.base + ".meta.json", "w", encoding="utf-8") as f:
+            json.dump(meta, f)
 
 
 def run_hfmirror(args, endpoint=None, env=None, timeout=120, cwd=None, parse_json=None):
@@ -399,9 +531,15 @@ def run_hfmirror(args, endpoint=None, env=None, timeout=120, cwd=None, parse_jso
     base_env(). --json output is parsed when the args contain --json (or parse_json=True)."""
     args = [str(a) for a in args]
     full_env = base_env(endpoint, extra=env)
+    cap = _Capture(args, full_env)
     t0 = time.monotonic()
-    p = subprocess.run([hfmirror_bin()] + args, env=full_env, cwd=cwd, capture_output=True,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
+    try:
+        p = subprocess.run([hfmirror_bin()] + args, env=full_env, cwd=cwd, capture_output=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        cap.save("timeout", e.stdout or b"", e.stderr or b"")
+        raise
+    cap.save(p.returncode, p.stdout, p.stderr)
     res = RunResult(args, p.returncode, p.stdout.decode("utf-8", "replace"),
                     p.stderr.decode("utf-8", "replace"), time.monotonic() - t0, env_extra=env or {})
     if parse_json or (parse_json is None and "--json" in args):
@@ -413,25 +551,32 @@ def run_hfmirror(args, endpoint=None, env=None, timeout=120, cwd=None, parse_jso
 
 
 def start_hfmirror(args, endpoint=None, env=None, cwd=None):
-    """Start the binary without waiting (for signals). Output goes to temp files: read them with
-    finish_hfmirror()."""
+    """Start the binary without waiting (for signals). Output goes to temp files (the run's files
+    in HFM_TEST_LOG_DIR when set): read them with finish_hfmirror()."""
     args = [str(a) for a in args]
-    out = tempfile.TemporaryFile()
-    err = tempfile.TemporaryFile()
-    p = subprocess.Popen([hfmirror_bin()] + args, env=base_env(endpoint, extra=env), cwd=cwd,
-                         stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-    p._hfm = (args, out, err, time.monotonic())
+    full_env = base_env(endpoint, extra=env)
+    cap = _Capture(args, full_env)
+    out, err = cap.stdio()
+    try:
+        p = subprocess.Popen([hfmirror_bin()] + args, env=full_env, cwd=cwd,
+                             stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    except OSError:
+        cap.discard()  # nothing ran: nothing to scan
+        raise
+    p._hfm = (args, out, err, time.monotonic(), cap)
     return p
 
 
 def finish_hfmirror(p, timeout=60):
-    args, out, err, t0 = p._hfm
+    args, out, err, t0, cap = p._hfm
     try:
         rc = p.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait(timeout=10)
+        cap.save("timeout")
         raise
+    cap.save(rc)
     out.seek(0)
     err.seek(0)
     res = RunResult(args, rc, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
