@@ -267,6 +267,7 @@ struct TransferEngine::Impl {
     }
     if (all_local) {
       f.phase = Phase::kTransferring;  // nothing to download: re-hash what is on disk
+      maybe_finish(f);                 // or nothing at all: every part was hashed by an earlier run
       return;
     }
     resolve(f);

@@ -155,7 +155,21 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
   progress_.files_total = plan.files.size();
   progress_.bytes_total = plan.bytes_to_transfer;
   progress_.files_skipped = plan.files.size() - plan.files_to_transfer;
-  if (plan.up_to_date) return finish({});
+  if (plan.up_to_date) {
+    // A run killed between writing its manifest and cleaning up left state
+    // behind that would mislead a later run: remove it, under the lock.
+    auto stale = dest_.has_stale_state();
+    if (stale && *stale && dest_.acquire_lock()) {
+      auto now = dest_.read_manifest();
+      if (now && *now && manifest_ && store::manifest_to_json(**now) == store::manifest_to_json(*manifest_)) {
+        if (auto st = dest_.remove_stale_state(); !st)
+          log::warn("sync.stale_state_kept error=\"{}\"", st.error().message);
+        log::info("sync.stale_state_removed");
+      }
+      dest_.release_lock();
+    }
+    return finish({});
+  }
 
   // One run changes a destination at a time; a second one stops here with
   // kBusy (exit 5) and has changed nothing.
@@ -185,6 +199,33 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
   const store::SyncContext ctx{request.repo.id, repo_type_name(request.repo.type), request.revision, plan.commit};
   if (auto st = dest_.begin_changes(ctx); !st) return finish(st);
 
+  // A path that turns from file into folder (or back) between commits: the
+  // old entry must go before the new one can be placed. Other removals wait
+  // until every transfer succeeded.
+  std::vector<std::string> removals_at_end;
+  if (!request.keep_removed) {
+    std::set<std::string> new_paths, new_folders;
+    for (const auto& pf : plan.files) {
+      new_paths.insert(pf.spec.path);
+      for (size_t i = pf.spec.path.find('/'); i != std::string::npos; i = pf.spec.path.find('/', i + 1)) {
+        new_folders.insert(pf.spec.path.substr(0, i));
+      }
+    }
+    for (const auto& path : plan.removals) {
+      bool clashes = new_folders.count(path) > 0;
+      for (size_t i = path.find('/'); !clashes && i != std::string::npos; i = path.find('/', i + 1)) {
+        clashes = new_paths.count(path.substr(0, i)) > 0;
+      }
+      if (!clashes) {
+        removals_at_end.push_back(path);
+        continue;
+      }
+      if (auto st = dest_.remove_file(path); !st) return finish(st);
+      out.files_removed++;
+      log::info("sync.removed path={} reason=file_folder_switch", path);
+    }
+  }
+
   std::vector<FileJob> jobs;
   for (const auto& pf : plan.files) {
     if (pf.transfer) jobs.push_back({pf.spec, pf.lfs});
@@ -211,7 +252,7 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
 
   progress_.set_phase("finishing");
   if (!request.keep_removed) {
-    for (const auto& path : plan.removals) {
+    for (const auto& path : removals_at_end) {
       if (auto st = dest_.remove_file(path); !st) return finish(st);
       out.files_removed++;
       log::info("sync.removed path={}", path);

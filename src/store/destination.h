@@ -84,6 +84,11 @@ class Destination {
   // holder: ErrorCode::kBusy naming it. Read-only runs never take it.
   virtual Status acquire_lock() = 0;
   virtual void release_lock() = 0;
+  // State a run killed after writing its manifest had no time to remove
+  // (withdrawn manifest, journal, upload records): true next to a complete
+  // manifest means an up-to-date run should clean it up, under the lock.
+  virtual Result<bool> has_stale_state() = 0;
+  virtual Status remove_stale_state() = 0;
   // Called once before the first change: withdraws the manifest, since the
   // destination is about to stop matching it.
   virtual Status begin_changes(const SyncContext& ctx) = 0;

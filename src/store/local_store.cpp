@@ -543,6 +543,17 @@ Status LocalStore::finish(const SyncContext& ctx, const std::vector<FileSpec>& f
 
 Status LocalStore::write_manifest(const Manifest& manifest) {
   HFM_TRY(write_file_atomic(state_dir_ / "manifest.json", manifest_to_json(manifest), durable_));
+  return remove_stale_state();
+}
+
+Result<bool> LocalStore::has_stale_state() {
+  std::error_code ec;
+  return fs::exists(state_dir_ / "journal.jsonl", ec) || fs::exists(state_dir_ / "previous-manifest.json", ec) ||
+         fs::exists(state_dir_ / "lock", ec) ||
+         (fs::is_directory(state_dir_ / "partial", ec) && !fs::is_empty(state_dir_ / "partial", ec));
+}
+
+Status LocalStore::remove_stale_state() {
   close_journal();
   std::error_code ec;
   // Complete: partial files left by earlier interrupted runs can never be used now.

@@ -42,6 +42,8 @@ class LocalStore final : public Destination {
   Status remove_file(const std::string& path) override;
   Status finish(const SyncContext& ctx, const std::vector<FileSpec>& files) override;
   Status write_manifest(const Manifest& manifest) override;
+  Result<bool> has_stale_state() override;
+  Status remove_stale_state() override;
   Result<std::optional<uint64_t>> file_size(const ManifestFile& file) override;
   Status read_file(const ManifestFile& file, uint64_t offset, std::span<char> out) override;
 

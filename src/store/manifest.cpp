@@ -193,6 +193,8 @@ Result<Manifest> manifest_from_json(std::string_view text) {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return bad_manifest(fmt::format("not valid JSON (error at byte {})", e.byte));
+  } catch (const nlohmann::json::exception&) {  // out_of_range, not parse_error, for a number beyond double ("1e999")
+    return bad_manifest("not valid JSON (a number is out of range)");
   }
   return parse_manifest(doc);
 }

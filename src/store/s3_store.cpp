@@ -403,7 +403,12 @@ Status S3Store::load_listing() {
   const std::string prefix = uri_.prefix.empty() ? "" : uri_.prefix + "/";
   HFM_ASSIGN_OR_RETURN(auto objects, client_.list_objects_v2(uri_.bucket, prefix));
   const std::string pending_prefix = prefix + ".hfmirror/pending/";
+  const std::string state_prefix = prefix + ".hfmirror/";
   for (const auto& o : objects) {
+    const std::string rel = o.key.substr(prefix.size());
+    if (o.key.rfind(state_prefix, 0) == 0 && rel != ".hfmirror/manifest.json") {
+      stale_state_ = true;  // meaningful only next to a complete manifest (a lease: maybe a dead run's)
+    }
     if (o.key.rfind(pending_prefix, 0) == 0) continue;
     sizes_[o.key.substr(prefix.size())] = o.size_bytes;
   }
@@ -475,15 +480,15 @@ Result<bool> S3Store::file_is_current(const FileSpec& file, const std::optional<
     if (it == sizes_.end() || it->second != file.size_bytes) return false;
     if (pending_.count(file.path)) return false;
   }
-  std::string known;
+  // A complete manifest describes every object exactly. The journal of an
+  // interrupted run does not: its run may have replaced the object after the
+  // withdrawn manifest was written (and deleted the pending marker), so then
+  // the object's own content id decides.
   if (manifest) {
-    if (const ManifestFile* mf = manifest->find(file.path)) known = mf->content_id;
+    const ManifestFile* mf = manifest->find(file.path);
+    if (mf && mf->content_id == file.content_id) return true;
   }
-  for (const auto& j : journal) {
-    if (j.path == file.path) known = j.content_id;
-  }
-  if (known == file.content_id) return true;
-  // Not described anywhere (an interrupted first run): the object says what it is.
+  (void)journal;
   HFM_ASSIGN_OR_RETURN(auto info, client_.head_object(uri_.bucket, key_for(file.path)));
   return info && info->metadata.count(kMetaContentId) && info->metadata.at(kMetaContentId) == file.content_id;
 }
@@ -525,14 +530,24 @@ Status S3Store::remove_file(const std::string& path) {
 Status S3Store::finish(const SyncContext&, const std::vector<FileSpec>&) { return {}; }
 
 Status S3Store::write_manifest(const Manifest& manifest) {
+  const std::string body = manifest_to_json(manifest);
+  HFM_TRY(client_.put_object(uri_.bucket, state_key("manifest.json"), {body.data(), body.size()}, {}));
+  return remove_stale_state();
+}
+
+Result<bool> S3Store::has_stale_state() {
+  HFM_TRY(load_listing());
+  std::lock_guard<std::mutex> lock(mu_);
+  return stale_state_;
+}
+
+Status S3Store::remove_stale_state() {
   // A finished run leaves no multipart upload and no resume record behind.
   HFM_ASSIGN_OR_RETURN(auto uploads, client_.list_multipart_uploads(uri_.bucket, key_for("")));
   for (const auto& u : uploads) {
     log::info("s3.abort_stale_upload key={}", u.key);
     HFM_TRY(client_.abort_multipart_upload(uri_.bucket, u.key, u.upload_id));
   }
-  const std::string body = manifest_to_json(manifest);
-  HFM_TRY(client_.put_object(uri_.bucket, state_key("manifest.json"), {body.data(), body.size()}, {}));
   std::vector<std::string> stale;
   for (const char* dir : {"uploads/", "pending/"}) {
     HFM_ASSIGN_OR_RETURN(auto objs, client_.list_objects_v2(uri_.bucket, state_key(dir)));

@@ -49,6 +49,8 @@ class S3Store final : public Destination {
   Status remove_file(const std::string& path) override;
   Status finish(const SyncContext& ctx, const std::vector<FileSpec>& files) override;
   Status write_manifest(const Manifest& manifest) override;
+  Result<bool> has_stale_state() override;
+  Status remove_stale_state() override;
   Result<std::optional<uint64_t>> file_size(const ManifestFile& file) override;
   Status read_file(const ManifestFile& file, uint64_t offset, std::span<char> out) override;
   Result<std::optional<std::string>> stored_content_id(const ManifestFile& file) override;
@@ -68,6 +70,7 @@ class S3Store final : public Destination {
   bool listed_ = false;
   std::map<std::string, uint64_t> sizes_;  // repo path -> object size, from one listing
   std::set<std::string> pending_;          // paths whose objects may be half-replaced
+  bool stale_state_ = false;               // state objects besides the manifest and the lease
   // The lease, while held: our holder id and the thread that renews it.
   std::string lease_holder_;
   std::string lease_info_;  // pid, host, start time (for the other run's message)
