@@ -430,7 +430,8 @@ Result<std::vector<ManifestFile>> S3Store::read_journal() {
   std::vector<std::string> unknown;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [path, size] : sizes_) {
+    for (const auto& entry : sizes_) {
+      const std::string& path = entry.first;  // not a structured binding: clang 14 cannot capture those
       if (path.rfind(".hfmirror/", 0) == 0) continue;
       const bool described = (current && current->find(path)) ||
                              std::any_of(out.begin(), out.end(), [&](const ManifestFile& f) { return f.path == path; });
