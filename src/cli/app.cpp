@@ -20,6 +20,7 @@
 #include "config/models_config.h"
 #include "core/log.h"
 #include "core/repo_id.h"
+#include "core/secret.h"
 #include "core/units.h"
 #include "core/version.h"
 #include "http/client.h"
@@ -51,6 +52,13 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
+
+// An endpoint in an error message. redact_url masks the password of a URL;
+// without "://" it cannot tell one, so a value with '@' is not repeated.
+std::string shown_endpoint(const std::string& ep) {
+  if (ep.find("://") == std::string::npos && ep.find('@') != std::string::npos) return "(not shown: it has user info)";
+  return redact_url(ep);
 }
 
 struct S3Options {
@@ -137,7 +145,9 @@ Result<std::string> hub_endpoint(const CommonOptions& c) {
   }
   while (!ep.empty() && ep.back() == '/') ep.pop_back();
   auto url = http::parse_url(ep);
-  if (!url) return unexpected(ErrorCode::kUsage, fmt::format("invalid Hub endpoint '{}': {}", ep, url.error().message));
+  if (!url)
+    return unexpected(ErrorCode::kUsage,
+                      fmt::format("invalid Hub endpoint '{}': {}", shown_endpoint(ep), url.error().message));
   if (url->path_and_query != "/") {
     return unexpected(ErrorCode::kUsage, fmt::format("the Hub endpoint must be an origin without a path: '{}'", ep));
   }
@@ -178,7 +188,8 @@ Result<s3::S3Client*> s3_client(std::unique_ptr<S3Runtime>& s3rt, http::Client& 
   if (o.part_checksum == "crc32c") ss.part_checksum = s3::PartChecksum::kCrc32c;
   if (!ss.endpoint.empty()) {
     auto url = http::parse_url(ss.endpoint);
-    if (!url) return unexpected(ErrorCode::kUsage, fmt::format("invalid S3 endpoint '{}'", ss.endpoint));
+    if (!url)
+      return unexpected(ErrorCode::kUsage, fmt::format("invalid S3 endpoint '{}'", shown_endpoint(ss.endpoint)));
   }
   if (!s3rt) {
     s3rt = std::make_unique<S3Runtime>();

@@ -27,7 +27,9 @@ std::string Url::origin() const {
 
 Result<Url> parse_url(std::string_view text) {
   const size_t sep = text.find("://");
-  if (sep == std::string_view::npos) return unexpected(ErrorCode::kUsage, fmt::format("not a URL: '{}'", text));
+  if (sep == std::string_view::npos)
+    return unexpected(ErrorCode::kUsage,
+                      "not a URL (expected http://HOST or https://HOST; the value is not shown, it may hold a secret)");
   Url url;
   url.scheme = lower(text.substr(0, sep));
   if (url.scheme != "http" && url.scheme != "https")

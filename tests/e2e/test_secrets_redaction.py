@@ -171,6 +171,14 @@ class UserinfoTest(EmulatorTestCase):
         self.assertIn("mirror:***@localhost", r.stderr, r.describe())
         self.assertNotIn(USERINFO_SECRET, r.stdout + r.stderr)
 
+    def test_endpoint_with_a_password_but_no_scheme_is_not_repeated(self):
+        for flag in ("--endpoint", "--s3-endpoint"):
+            dest = self.tmp / "m" if flag == "--endpoint" else "s3://bucket/prefix"
+            r = self.sync(TINY, dest, flag, f"mirror:{USERINFO_SECRET}@localhost:1", "--log-level", "trace",
+                          env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x" * 40}, expect_rc=2)
+            self.assertIn("not shown", r.stderr, r.describe())
+            self.assertNotIn(USERINFO_SECRET, r.stdout + r.stderr)
+
     def test_s3_endpoint_with_a_password_is_refused_without_showing_it(self):
         r = self.sync(TINY, "s3://bucket/prefix", "--s3-endpoint", f"http://key:{USERINFO_SECRET}@127.0.0.1:1",
                       "--log-level", "trace", env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x" * 40},
