@@ -16,6 +16,7 @@
 
 #include "auth/aws_credentials.h"
 #include "auth/hf_token.h"
+#include "cli/argo_progress.h"
 #include "cli/progress_renderer.h"
 #include "config/models_config.h"
 #include "core/log.h"
@@ -338,6 +339,7 @@ std::pair<nlohmann::json, std::optional<Error>> run_sync_target(Runtime& rt, con
   pipeline::SyncOutcome outcome;
   {
     ProgressRenderer renderer(progress, plan->up_to_date ? ProgressMode::kNone : progress_mode(c), t.name);
+    ArgoProgress argo(progress);
     outcome = job.execute(t.request, std::move(*plan));
   }
   out["files_transferred"] = outcome.transfer.files_ok;
