@@ -140,10 +140,10 @@ struct TransferEngine::Impl {
 
   // Any thread: queue work for the scheduler thread.
   void post(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      events_locked.push_back(std::move(fn));
-    }
+    // Notify under the lock: once the scheduler sees the last event it may
+    // return and destroy this object, cv included (found by TSan).
+    std::lock_guard<std::mutex> lock(mu);
+    events_locked.push_back(std::move(fn));
     cv.notify_one();
   }
 
