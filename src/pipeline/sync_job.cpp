@@ -143,6 +143,18 @@ Result<SyncPlan> SyncJob::plan(const SyncRequest& request) {
   return plan;
 }
 
+Result<bool> SyncJob::manifest_unchanged_since_plan() {
+  HFM_ASSIGN_OR_RETURN(auto now, dest_.read_manifest());
+  const auto text = [](const std::optional<store::Manifest>& m) { return m ? store::manifest_to_json(*m) : ""; };
+  return text(now) == text(manifest_);
+}
+
+void SyncJob::publish(const SyncPlan& plan) {
+  progress_.files_total = plan.files.size();
+  progress_.bytes_total = plan.bytes_to_transfer;
+  progress_.files_skipped = plan.files.size() - plan.files_to_transfer;
+}
+
 SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
   const auto start = std::chrono::steady_clock::now();
   SyncOutcome out;
@@ -152,19 +164,19 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
     out.plan = std::move(plan);
     return std::move(out);
   };
-  progress_.files_total = plan.files.size();
-  progress_.bytes_total = plan.bytes_to_transfer;
-  progress_.files_skipped = plan.files.size() - plan.files_to_transfer;
+  publish(plan);
   if (plan.up_to_date) {
     // A run killed between writing its manifest and cleaning up left state
     // behind that would mislead a later run: remove it, under the lock.
     auto stale = dest_.has_stale_state();
     if (stale && *stale && dest_.acquire_lock()) {
-      auto now = dest_.read_manifest();
-      if (now && *now && manifest_ && store::manifest_to_json(**now) == store::manifest_to_json(*manifest_)) {
-        if (auto st = dest_.remove_stale_state(); !st)
+      auto unchanged = manifest_unchanged_since_plan();
+      if (unchanged && *unchanged) {
+        if (auto st = dest_.remove_stale_state(); !st) {
           log::warn("sync.stale_state_kept error=\"{}\"", st.error().message);
-        log::info("sync.stale_state_removed");
+        } else {
+          log::info("sync.stale_state_removed");
+        }
       }
       dest_.release_lock();
     }
@@ -181,17 +193,14 @@ SyncOutcome SyncJob::execute(const SyncRequest& request, SyncPlan plan) {
   // A run that finished between our plan() and the lock changed what the plan
   // was made against: plan again.
   {
-    auto now = dest_.read_manifest();
-    if (!now) return finish(unexpected(std::move(now.error())));
-    const auto text = [](const std::optional<store::Manifest>& m) { return m ? store::manifest_to_json(*m) : ""; };
-    if (text(*now) != text(manifest_)) {
+    auto unchanged = manifest_unchanged_since_plan();
+    if (!unchanged) return finish(unexpected(std::move(unchanged.error())));
+    if (!*unchanged) {
       log::info("sync.replan reason=destination_changed_before_lock");
       auto again = this->plan(request);
       if (!again) return finish(unexpected(std::move(again.error())));
       plan = std::move(*again);
-      progress_.files_total = plan.files.size();
-      progress_.bytes_total = plan.bytes_to_transfer;
-      progress_.files_skipped = plan.files.size() - plan.files_to_transfer;
+      publish(plan);
       if (plan.up_to_date) return finish({});
     }
   }

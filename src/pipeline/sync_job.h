@@ -63,6 +63,11 @@ class SyncJob {
   SyncOutcome execute(const SyncRequest& request, SyncPlan plan);
 
  private:
+  // The destination's manifest is still the one plan() read (another run
+  // may have finished in between).
+  Result<bool> manifest_unchanged_since_plan();
+  void publish(const SyncPlan& plan);  // totals for the progress display
+
   http::Client& http_;
   hub::HubClient& hub_;
   store::Destination& dest_;
